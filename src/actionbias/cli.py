@@ -1,0 +1,265 @@
+"""The `actionbias` command.
+
+Thin on purpose: each sub-command parses its arguments and calls one library
+function. Heavy packages are imported inside the handlers so that `--help` and
+argument errors answer instantly.
+
+Exit codes: 0 ok, 1 failure, 2 bad input (a one-line message naming the file,
+row or field), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from actionbias import __version__
+from actionbias.errors import BadInputError
+
+log = logging.getLogger("actionbias")
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {value}")
+    return value
+
+
+# --------------------------------------------------------------------------- synth
+
+
+def _add_synth(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "synth",
+        help="generate the SynthAct benchmark (videos, masks, swap/mimetic splits, untrimmed)",
+        description=(
+            "Render SynthAct, the procedurally generated action benchmark with a "
+            "controllable scene shortcut, in the real dataset formats (Kinetics CSV + mp4, "
+            "HAT ori/seg/inp, swap pairs, ActionFormer JSON). Same seed and preset, same bytes."
+        ),
+    )
+    p.add_argument("--out", required=True, type=Path, help="output directory")
+    p.add_argument("--preset", default="default", help="tiny | default (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--correlation", type=_fraction, help="fraction of training clips on home scene")
+    p.add_argument("--classes", type=_positive_int, help="number of action classes")
+    p.add_argument("--frames", type=_positive_int, help="frames per trimmed clip")
+    p.add_argument("--size", type=_positive_int, help="frame height and width in pixels")
+    p.add_argument("--fps", type=float, help="frames per second of the written videos")
+    p.add_argument("--workers", type=_positive_int, help="parallel worker processes")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    p.set_defaults(handler=_run_synth)
+
+
+def _run_synth(args: argparse.Namespace) -> int:
+    from actionbias.synth import generate
+
+    overrides = {
+        key: getattr(args, key)
+        for key in ("correlation", "classes", "frames", "size", "fps")
+        if getattr(args, key) is not None
+    }
+    summary = generate(
+        args.out,
+        preset=args.preset,
+        seed=args.seed,
+        workers=args.workers,
+        progress=not args.no_progress,
+        **overrides,
+    )
+    print(json.dumps(summary, indent=2, sort_keys=True, default=str))
+    return 0
+
+
+# --------------------------------------------------------------------------- video
+
+
+def _add_probe(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "probe",
+        help="print a video's, frame folder's or image's metadata as JSON",
+        description="Print frame count, fps, duration, display size and rotation as JSON.",
+    )
+    p.add_argument("paths", nargs="+", type=Path, help="video files, frame folders or images")
+    p.set_defaults(handler=_run_probe)
+
+
+def _run_probe(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from actionbias.video import probe
+
+    infos = [asdict(probe(path)) for path in args.paths]
+    print(json.dumps(infos if len(infos) > 1 else infos[0], indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- data
+
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "data",
+        help="read and check dataset manifests in any supported format",
+        description="Dataset manifests: Kinetics/Mimetics CSV, PySlowFast, MMAction2 lists, HAT.",
+    )
+    data_sub = p.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    c = data_sub.add_parser(
+        "check",
+        help="read a manifest, print class and split counts and missing media",
+        description=(
+            "Read a manifest (format detected unless given), report how many records, "
+            "classes and missing media files it has. Missing media are fatal with --strict."
+        ),
+    )
+    c.add_argument("path", type=Path, help="manifest file or HAT root directory")
+    c.add_argument(
+        "--format",
+        default="auto",
+        help="auto | kinetics | mimetics | slowfast | rawframes | hat (default: %(default)s)",
+    )
+    c.add_argument("--root", type=Path, help="media root the manifest's paths are relative to")
+    c.add_argument("--strict", action="store_true", help="exit 2 when any media file is missing")
+    c.set_defaults(handler=_run_data_check)
+
+
+def _run_data_check(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from actionbias.data import load_manifest
+
+    kwargs = {"root": args.root} if args.root is not None else {}
+    manifest = load_manifest(args.path, format=args.format, **kwargs)
+    missing = manifest.missing_media()
+    if missing and args.strict:
+        first = missing[0]
+        raise BadInputError(
+            f"{len(missing)} of {len(manifest)} media files missing (first: {first.path})",
+            source=args.path,
+            where=f"record {first.id}",
+        )
+    report = {
+        "source": str(args.path),
+        "records": len(manifest),
+        "classes": len(manifest.classes),
+        "splits": dict(Counter(r.split or "" for r in manifest)),
+        "labels_used": len({r.label for r in manifest}),
+        "missing_media": len(missing),
+        "missing_examples": [r.path for r in missing[:5]],
+    }
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _add_metrics(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "metrics",
+        help="every bias figure (accuracy, SHAcc, SBErr, breakdowns) from a predictions file",
+        description=(
+            "Compute accuracy (top-5 and mAP when scores are given), and on swap rows SHAcc, "
+            "SBErr and the remainder with per-class breakdowns, each with a bootstrap 95%% "
+            "interval, from a CSV/JSONL of per-video predictions (columns: id, label, "
+            "prediction, optional background_label, dataset, scores). With --compare, paired "
+            "tests (bootstrap and McNemar) of the two models on their shared videos."
+        ),
+    )
+    p.add_argument("--predictions", required=True, type=Path, help="CSV or JSONL file")
+    p.add_argument("--classes", type=Path, help="class list, one per line (for index labels)")
+    p.add_argument("--compare", type=Path, help="a second predictions file to compare against")
+    p.add_argument("--out", type=Path, help="write the JSON here as well as to stdout")
+    p.add_argument("--bootstrap", type=_positive_int, default=2000, help="resamples (%(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (%(default)s)")
+    p.set_defaults(handler=_run_metrics)
+
+
+def _run_metrics(args: argparse.Namespace) -> int:
+    from actionbias.audit import compare, read_predictions, summarize
+
+    classes = None
+    if args.classes is not None:
+        from actionbias.data import read_class_list
+
+        classes = read_class_list(args.classes)
+    table = read_predictions(args.predictions, classes)
+    result = summarize(table, n_boot=args.bootstrap, seed=args.seed)
+    if args.compare is not None:
+        other = read_predictions(args.compare, table.classes)
+        result["comparison"] = compare(table, other, n_boot=args.bootstrap, seed=args.seed)
+        result["comparison"]["b"] = str(args.compare)
+    text = json.dumps(result, indent=2)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+# --------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="actionbias",
+        description=(
+            "Measure and mitigate shortcut bias (scene, objects, language prior) "
+            "in video action understanding."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"actionbias {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on failure")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for add in (_add_synth, _add_probe, _add_data, _add_metrics):
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except BadInputError as err:
+        if args.debug:
+            raise
+        print(f"actionbias {args.command}: error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"actionbias {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:
+        if args.debug:
+            raise
+        message = " ".join(str(err).split()) or type(err).__name__
+        print(
+            f"actionbias {args.command}: failed: {type(err).__name__}: {message} "
+            "(run with --debug for the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

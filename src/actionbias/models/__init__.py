@@ -1,0 +1,80 @@
+"""Video classifiers for the background-bias experiments, built by name.
+
+``build_model(name, num_classes, pretrained=None, **options)`` is the only
+constructor callers need; ``list_models()`` names what exists and
+``model_entry(name).required_inputs`` says which batch keys a model reads.
+
+Every model takes one dict of tensors and returns logits (see
+`actionbias.models.base` for the convention):
+
+    model({"video": B x 3 x T x H x W, "human": ..., "mask": B x 1 x T x H x W})
+
+Registered models (paper: "Seeing Beyond the Scene", section 4.1, appendix A.2):
+
+* ``slow_r50`` — Slow-only R50, PySlowFast SLOW_8x8_R50 (31.7 M params with 50
+  classes, 41.7 GMACs at 8x224x224); the baseline. Reads ``video``.
+* ``slow_small`` / ``slow_tiny`` — the same family, fewer and narrower blocks,
+  for CPU training at 8x112x112 / smoke tests at 8x64x64.
+* ``segmented`` — Slow-only on the human-only clip. Reads ``human``.
+* ``dual_sum`` / ``dual_stack`` — two streams (raw, human-only) fused after res3.
+  Read ``video`` and ``human``.
+* ``weighted_focus`` — learned alpha re-weights person vs scene features via the
+  mask (Eq. 1). Reads ``video`` and ``mask``; exposes ``alpha``.
+
+The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``
+and the backbone options ``depths``, ``width``, ``stem_kernel``,
+``temporal_kernels``, ``dropout``, ``zero_init_final_bn``, ``clip_size``.
+"""
+
+from __future__ import annotations
+
+from actionbias.models import focus, fusion, slowonly  # noqa: F401  (registers the models)
+from actionbias.models.backbone import BACKBONES, SlowSpec, backbone_spec, list_backbones
+from actionbias.models.base import INPUT_KEYS, VideoClassifier
+from actionbias.models.checkpoint import (
+    LoadReport,
+    actionbias_to_pyslowfast,
+    caffe2_to_pyslowfast,
+    load_pretrained,
+    pyslowfast_to_actionbias,
+    read_checkpoint,
+)
+from actionbias.models.cost import count_macs, count_parameters, example_batch
+from actionbias.models.focus import WeightedFocus, resize_mask, weighted_mask
+from actionbias.models.fusion import DualBranch
+from actionbias.models.registry import (
+    ModelEntry,
+    build_model,
+    list_models,
+    model_entry,
+    register_model,
+)
+from actionbias.models.slowonly import SlowOnly
+
+__all__ = [
+    "BACKBONES",
+    "INPUT_KEYS",
+    "DualBranch",
+    "LoadReport",
+    "ModelEntry",
+    "SlowOnly",
+    "SlowSpec",
+    "VideoClassifier",
+    "WeightedFocus",
+    "actionbias_to_pyslowfast",
+    "backbone_spec",
+    "build_model",
+    "caffe2_to_pyslowfast",
+    "count_macs",
+    "count_parameters",
+    "example_batch",
+    "list_backbones",
+    "list_models",
+    "load_pretrained",
+    "model_entry",
+    "pyslowfast_to_actionbias",
+    "read_checkpoint",
+    "register_model",
+    "resize_mask",
+    "weighted_mask",
+]

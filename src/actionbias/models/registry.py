@@ -1,0 +1,110 @@
+"""The one way to build a model: a name, a class count and keyword options.
+
+Configs, the command line and the training loop only ever hold a model *name* plus
+a dict of options, so every architecture must be reachable through
+`build_model`. Options are checked against the factory's signature before the
+call: a typo in a YAML file becomes a one-line `BadInputError` listing the options
+that exist, instead of a TypeError from deep inside a constructor.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from torch import nn
+
+from actionbias.errors import BadInputError
+
+ModelFactory = Callable[..., nn.Module]
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered factory and what the data pipeline needs to know before building it."""
+
+    name: str
+    factory: ModelFactory
+    required_inputs: tuple[str, ...]
+    summary: str
+
+    def options(self) -> tuple[str, ...]:
+        """Keyword options the factory accepts (besides ``num_classes``)."""
+        params = inspect.signature(self.factory).parameters
+        return tuple(name for name in params if name != "num_classes")
+
+
+_REGISTRY: dict[str, ModelEntry] = {}
+
+
+def register_model(
+    name: str, *, inputs: tuple[str, ...] = ("video",)
+) -> Callable[[ModelFactory], ModelFactory]:
+    """Register ``factory(num_classes, **options) -> nn.Module`` under ``name``.
+
+    ``inputs`` are the batch keys the model reads (see `actionbias.models.base`),
+    stored here so a data module can ask `model_entry(name).required_inputs`
+    without building a 30 M parameter network first.
+    """
+
+    def decorate(factory: ModelFactory) -> ModelFactory:
+        if name in _REGISTRY:
+            raise ValueError(f"model {name!r} is already registered")
+        params = inspect.signature(factory).parameters
+        if "num_classes" not in params:
+            raise TypeError(f"factory for {name!r} must take a num_classes argument")
+        doc = inspect.getdoc(factory) or ""
+        summary = doc.splitlines()[0] if doc else ""
+        _REGISTRY[name] = ModelEntry(name, factory, tuple(inputs), summary)
+        return factory
+
+    return decorate
+
+
+def list_models() -> list[str]:
+    """Names of every registered model, sorted."""
+    return sorted(_REGISTRY)
+
+
+def model_entry(name: str) -> ModelEntry:
+    """The registry entry for ``name``; unknown names raise `BadInputError`."""
+    try:
+        return _REGISTRY[name]
+    except KeyError:
+        known = ", ".join(list_models())
+        raise BadInputError(f"unknown model {name!r}; known models: {known}") from None
+
+
+def build_model(
+    name: str,
+    num_classes: int,
+    *,
+    pretrained: str | Path | None = None,
+    **options: Any,
+) -> nn.Module:
+    """Build a registered model; optionally load weights from ``pretrained``.
+
+    ``pretrained`` is a checkpoint file (.pt/.pth/.pyth, our own or PySlowFast's,
+    or a PySlowFast Caffe2 .pkl). Matching tensors are loaded, the rest reported
+    on ``model.pretrained_report`` (a `LoadReport`); a head of another class count
+    keeps its fresh initialisation.
+    """
+    entry = model_entry(name)
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise BadInputError(f"num_classes must be a positive integer, got {num_classes!r}")
+    accepted = entry.options()
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise BadInputError(
+            f"model {name!r} has no option(s) {', '.join(unknown)}; "
+            f"accepted: {', '.join(accepted) or 'none'}"
+        )
+    model = entry.factory(num_classes=num_classes, **options)
+    if pretrained is not None:
+        from actionbias.models.checkpoint import load_pretrained
+
+        model.pretrained_report = load_pretrained(model, pretrained)
+    return model

@@ -1,0 +1,82 @@
+"""Byte-reproducible writers for mask archives and JSON, and the mask reader.
+
+`np.savez_compressed` stamps every archive member with the current time, so two
+otherwise identical generations would differ in every mask file. `save_masks`
+writes the same `.npz` layout (one `.npy` member per array, deflate
+compressed, readable by `np.load`) with a fixed timestamp instead.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from actionbias.errors import BadInputError
+
+_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a dataset is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_masks(path: str | Path, masks: Mapping[str, np.ndarray], level: int = 6) -> Path:
+    """Write bool arrays as a deterministic compressed `.npz` keyed by mask name."""
+    path = Path(path)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        for name, array in masks.items():
+            member = io.BytesIO()
+            np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+            info = zipfile.ZipInfo(f"{name}.npy", date_time=_EPOCH)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, member.getvalue(), compresslevel=level)
+    _atomic_write(path, buffer.getvalue())
+    return path
+
+
+def load_masks(npz_path: str | Path) -> dict[str, np.ndarray]:
+    """All masks of a SynthAct `.npz` as {name: bool array T x H x W}.
+
+    A missing or unreadable file raises BadInputError naming it.
+    """
+    path = Path(npz_path)
+    if not path.is_file():
+        raise BadInputError("mask file not found", source=path)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {name: np.asarray(data[name], dtype=bool) for name in data.files}
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as err:
+        raise BadInputError(f"not a readable mask archive: {err}", source=path) from err
+
+
+def write_json(path: str | Path, data: Any) -> Path:
+    """Sorted-key, indented JSON (stable bytes for the same content), written atomically."""
+    path = Path(path)
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    _atomic_write(path, text.encode("utf-8"))
+    return path
+
+
+def write_text(path: str | Path, text: str) -> Path:
+    path = Path(path)
+    _atomic_write(path, text.encode("utf-8"))
+    return path

@@ -1,0 +1,293 @@
+"""From (config, seed) to the full list of clip specs: the benchmark's design.
+
+* train/val/test: for each class, `round(correlation * N)` clips over the whole
+  split are rendered on their class's home scene, the rest (spread evenly over
+  classes) on another class's home scene, cycling through the other classes.
+  val and test follow the same correlation as train (in-distribution).
+* swap (HAT Action-Swap analogue): every test clip of class A lends its actor,
+  motion and camera to one swap clip whose background is a test clip of class
+  B != A rendered on B's home scene. B cycles through the other classes from a
+  random offset, so (A, B) pairs are balanced as far as counts allow, and the
+  least-used background clip of B is taken each time.
+* mimetic (Mimetics analogue): fresh actors on the neutral studios, no objects.
+* untrimmed: videos with 2-6 instances on one class's home scene; about half
+  the instances are that class, the rest random other classes.
+
+Clip ids are Kinetics clip names `sa-{split}-{index:05d}_000000_{end:06d}`;
+the same name keys the video file, the HAT folders and the mask file.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from actionbias.synth.actions import ACTIONS, sample_motion
+from actionbias.synth.camera import sample_camera
+from actionbias.synth.config import TRIMMED_SPLITS, SynthConfig
+from actionbias.synth.render import ClipSpec
+from actionbias.synth.sampling import (
+    clip_streams,
+    plan_rng,
+    sample_actor,
+    sample_object,
+    sample_seed,
+)
+from actionbias.synth.scenes import NEUTRAL_SCENES, SceneSpec
+from actionbias.synth.untrimmed import sample_timeline
+
+
+@dataclass(frozen=True)
+class PlannedClip:
+    """A trimmed clip to render plus what its annotation rows say about it."""
+
+    spec: ClipSpec
+    youtube_id: str
+    clip_name: str
+    label_id: int
+    time_end: int
+    scene: str
+    object: str | None
+    extras: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def hat_key(self) -> str:
+        """HAT's "<class>/<clip>" key of this clip."""
+        return f"{self.spec.label}/{self.clip_name}"
+
+
+@dataclass(frozen=True)
+class PlannedVideo:
+    """An untrimmed video to render (its spec's motion is a `Timeline`)."""
+
+    spec: ClipSpec
+    video_id: str
+    subset: str
+    scene: str
+
+
+@dataclass
+class Plan:
+    config: SynthConfig
+    seed: int
+    clips: dict[str, list[PlannedClip]]
+    videos: list[PlannedVideo]
+
+
+def home_scene(label: str) -> str:
+    return ACTIONS[label].home_scene
+
+
+def clip_seconds(config: SynthConfig) -> int:
+    """Whole seconds the Kinetics name claims for a clip of `frames` at `fps` (rounded up)."""
+    return max(1, int(math.ceil(config.frames / config.fps - 1e-9)))
+
+
+def _new_clip(
+    config: SynthConfig,
+    seed: int,
+    split: str,
+    index: int,
+    label: str,
+    scene: str,
+    with_object: bool,
+) -> PlannedClip:
+    streams = clip_streams(seed, split, index)
+    youtube_id = f"sa-{split}-{index:05d}"
+    end = clip_seconds(config)
+    clip_name = f"{youtube_id}_{0:06d}_{end:06d}"
+    camera = sample_camera(streams["camera"], config.camera_shake)
+    obj_name = ACTIONS[label].object if with_object else None
+    obj = sample_object(obj_name, streams["object"]) if obj_name else None
+    spec = ClipSpec(
+        clip_id=clip_name,
+        split=split,
+        label=label,
+        frames=config.frames,
+        size=config.size,
+        fps=config.fps,
+        actor=sample_actor(streams["actor"]),
+        motion=sample_motion(label, streams["motion"]),
+        actor_camera=camera,
+        scene=SceneSpec(scene, sample_seed(streams["scene"])),
+        scene_camera=camera,
+        object=obj,
+    )
+    return PlannedClip(
+        spec=spec,
+        youtube_id=youtube_id,
+        clip_name=clip_name,
+        label_id=config.classes.index(label),
+        time_end=end,
+        scene=scene,
+        object=obj_name,
+    )
+
+
+def _even_counts(total: int, bins: int, rng: np.random.Generator) -> list[int]:
+    """`total` split over `bins` as evenly as possible, the remainder to random bins."""
+    base, extra = divmod(total, bins)
+    counts = [base] * bins
+    for i in rng.permutation(bins)[:extra]:
+        counts[int(i)] += 1
+    return counts
+
+
+def assign_scenes(config: SynthConfig, seed: int, split: str) -> list[tuple[str, str]]:
+    """(label, scene) of every clip of a trimmed split, class-major order."""
+    rng = plan_rng(seed, f"scenes:{split}")
+    classes = list(config.classes)
+    per_class = config.clips_per_class(split)
+    total = per_class * len(classes)
+    home_total = int(math.floor(config.correlation * total + 0.5))
+    off_counts = _even_counts(total - home_total, len(classes), rng)
+    out: list[tuple[str, str]] = []
+    for label, n_off in zip(classes, off_counts):
+        others = [home_scene(c) for c in classes if c != label]
+        order = [others[int(i)] for i in rng.permutation(len(others))]
+        off_positions = set(int(i) for i in rng.permutation(per_class)[: min(n_off, per_class)])
+        k = 0
+        for position in range(per_class):
+            if position in off_positions:
+                out.append((label, order[k % len(order)]))
+                k += 1
+            else:
+                out.append((label, home_scene(label)))
+    return out
+
+
+def plan_trimmed(config: SynthConfig, seed: int, split: str) -> list[PlannedClip]:
+    return [
+        _new_clip(config, seed, split, i, label, scene, with_object=True)
+        for i, (label, scene) in enumerate(assign_scenes(config, seed, split))
+    ]
+
+
+def plan_swap(config: SynthConfig, seed: int, test: list[PlannedClip]) -> list[PlannedClip]:
+    """Pair each test clip's human with another class's home-scene test background."""
+    rng = plan_rng(seed, "swap")
+    classes = list(config.classes)
+    by_class: dict[str, list[PlannedClip]] = defaultdict(list)
+    for clip in test:
+        by_class[clip.spec.label].append(clip)  # type: ignore[index]
+    backgrounds: dict[str, list[PlannedClip]] = {}
+    for label in classes:
+        pool = [c for c in by_class[label] if c.scene == home_scene(label)] or by_class[label]
+        backgrounds[label] = [pool[int(i)] for i in rng.permutation(len(pool))]
+    usage: dict[str, int] = defaultdict(int)
+    swaps: list[PlannedClip] = []
+    end = clip_seconds(config)
+    for a_index, label in enumerate(classes):
+        others = [c for c in classes if c != label and backgrounds[c]]
+        if not others:
+            continue
+        offset = int(rng.integers(len(others)))
+        for r, human in enumerate(by_class[label]):
+            bg_label = others[(r + offset + a_index) % len(others)]
+            background = min(backgrounds[bg_label], key=lambda c: usage[c.clip_name])
+            usage[background.clip_name] += 1
+            index = len(swaps)
+            youtube_id = f"sa-swap-{index:05d}"
+            clip_name = f"{youtube_id}_{0:06d}_{end:06d}"
+            h, b = human.spec, background.spec
+            spec = ClipSpec(
+                clip_id=clip_name,
+                split="swap",
+                label=label,
+                frames=h.frames,
+                size=h.size,
+                fps=h.fps,
+                actor=h.actor,
+                motion=h.motion,
+                actor_camera=h.actor_camera,
+                scene=b.scene,
+                scene_camera=b.scene_camera,
+                object=None,
+            )
+            swaps.append(
+                PlannedClip(
+                    spec=spec,
+                    youtube_id=youtube_id,
+                    clip_name=clip_name,
+                    label_id=human.label_id,
+                    time_end=end,
+                    scene=background.scene,
+                    object=None,
+                    extras={
+                        "background_label": bg_label,
+                        "human_clip": human.hat_key,
+                        "background_clip": background.hat_key,
+                    },
+                )
+            )
+    return swaps
+
+
+def plan_mimetic(config: SynthConfig, seed: int) -> list[PlannedClip]:
+    """Actors on neutral studios (never a home scene) and without objects."""
+    rng = plan_rng(seed, "scenes:mimetic")
+    studios = list(NEUTRAL_SCENES)
+    start = int(rng.integers(len(studios)))
+    clips = []
+    for label in config.classes:
+        for _ in range(config.mimetic):
+            i = len(clips)
+            scene = studios[(start + i) % len(studios)]
+            clips.append(_new_clip(config, seed, "mimetic", i, label, scene, with_object=False))
+    return clips
+
+
+def plan_untrimmed(config: SynthConfig, seed: int) -> list[PlannedVideo]:
+    n = config.untrimmed
+    if n == 0:
+        return []
+    rng = plan_rng(seed, "untrimmed")
+    classes = list(config.classes)
+    themes = [classes[int(i)] for i in np.concatenate([rng.permutation(len(classes)) for _ in range(n // len(classes) + 1)])]
+    n_train = n if n == 1 else max(1, min(n - 1, int(math.floor(0.7 * n + 0.5))))
+    training = set(int(i) for i in rng.permutation(n)[:n_train])
+    videos = []
+    for v in range(n):
+        streams = clip_streams(seed, "untrimmed", v)
+        extra = streams["extra"]
+        frames = int(round(extra.uniform(*config.untrimmed_seconds) * config.fps))
+        duration = frames / config.fps
+        theme = themes[v]
+        lo, hi = config.untrimmed_instances
+        count = int(extra.integers(lo, hi + 1))
+        others = [c for c in classes if c != theme]
+        labels = [
+            theme if extra.random() < 0.5 else others[int(extra.integers(len(others)))]
+            for _ in range(count)
+        ]
+        camera = sample_camera(streams["camera"], config.camera_shake)
+        obj_name = ACTIONS[theme].object
+        scene = home_scene(theme)
+        video_id = f"sa-untrimmed-{v:05d}"
+        spec = ClipSpec(
+            clip_id=video_id,
+            split="untrimmed",
+            label=None,
+            frames=frames,
+            size=config.size,
+            fps=config.fps,
+            actor=sample_actor(streams["actor"]),
+            motion=sample_timeline(streams["motion"], duration, labels, config.fps),
+            actor_camera=camera,
+            scene=SceneSpec(scene, sample_seed(streams["scene"])),
+            scene_camera=camera,
+            object=sample_object(obj_name, streams["object"]) if obj_name else None,
+        )
+        subset = "training" if v in training else "validation"
+        videos.append(PlannedVideo(spec=spec, video_id=video_id, subset=subset, scene=scene))
+    return videos
+
+
+def make_plan(config: SynthConfig, seed: int) -> Plan:
+    clips = {split: plan_trimmed(config, seed, split) for split in TRIMMED_SPLITS}
+    clips["swap"] = plan_swap(config, seed, clips["test"])
+    clips["mimetic"] = plan_mimetic(config, seed)
+    return Plan(config=config, seed=seed, clips=clips, videos=plan_untrimmed(config, seed))

@@ -1,0 +1,112 @@
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from actionbias.audit import compare, read_predictions, summarize, write_predictions
+from actionbias.cli import main
+from actionbias.errors import BadInputError
+
+
+def _write_csv(path, rows, header="id,label,prediction,background_label,dataset"):
+    path.write_text(header + "\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def test_summary_hand_computed_swap_and_plain(tmp_path):
+    path = _write_csv(
+        tmp_path / "p.csv",
+        [
+            "a,run,run,,test",
+            "b,jump,run,,test",
+            "c,run,run,jump,swap",  # human
+            "d,run,jump,jump,swap",  # background
+            "e,jump,jump,wave,swap",  # human
+            "f,wave,,run,swap",  # no answer -> other
+        ],
+    )
+    table = read_predictions(path)
+    assert table.classes == ["jump", "run", "wave"]
+    result = summarize(table, n_boot=200)
+    test = result["groups"]["test"]
+    assert test["n"] == 2 and test["top1"]["value"] == pytest.approx(0.5)
+    swap = result["groups"]["swap"]
+    assert swap["no_answer"] == 1
+    assert swap["swap"]["shacc"]["value"] == pytest.approx(2 / 4)
+    assert swap["swap"]["sberr"]["value"] == pytest.approx(1 / 4)
+    assert swap["swap"]["other"]["value"] == pytest.approx(1 / 4)
+    by_bg = {r["class"]: r for r in swap["by_background"]}
+    assert by_bg["jump"]["n"] == 2 and by_bg["jump"]["sberr"]["value"] == pytest.approx(0.5)
+    assert swap["highest_sberr_backgrounds"][0] == "jump"
+
+
+def test_jsonl_with_scores_gives_top5_and_map(tmp_path):
+    rows = [
+        {"id": "x", "label": "b", "prediction": "a", "scores": [0.6, 0.4, 0.0]},
+        {"id": "y", "label": "b", "prediction": "b", "scores": [0.1, 0.8, 0.1]},
+    ]
+    path = tmp_path / "p.jsonl"
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    table = read_predictions(path, classes=["a", "b", "c"])
+    g = summarize(table, n_boot=100)["groups"]["all"]
+    assert g["top5"]["value"] == 1.0
+    assert g["mAP"]["value"] == pytest.approx(1.0)  # class b: 0.8(+), 0.4(+)
+    out = tmp_path / "back.jsonl"
+    write_predictions(table, out)
+    again = read_predictions(out, classes=["a", "b", "c"])
+    assert again.ids == table.ids
+    np.testing.assert_array_equal(again.scores, table.scores)
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (["a,run,walk,,test"], "line 2"),  # unknown class with explicit list
+        (["a,run,run,,test", "a,run,run,,test"], "duplicate id"),
+        (["a,,run,,test"], "empty label"),
+    ],
+)
+def test_bad_rows_name_file_and_line(tmp_path, rows, message):
+    path = _write_csv(tmp_path / "bad.csv", rows)
+    with pytest.raises(BadInputError, match=message) as exc:
+        read_predictions(path, classes=["run", "jump"])
+    assert "bad.csv" in str(exc.value)
+
+
+def test_missing_column_and_index_labels_without_classes(tmp_path):
+    path = _write_csv(tmp_path / "p.csv", ["a,1"], header="id,label")
+    with pytest.raises(BadInputError, match="prediction"):
+        read_predictions(path)
+    path = _write_csv(tmp_path / "q.csv", ["a,1,0,,test"])
+    with pytest.raises(BadInputError, match="--classes"):
+        read_predictions(path)
+    table = read_predictions(path, classes=["x", "y"])
+    assert table.labels.tolist() == [1] and table.predictions.tolist() == [0]
+
+
+def test_compare_pairs_by_id(tmp_path):
+    a = _write_csv(tmp_path / "a.csv", [f"v{i},run,run,jump,swap" for i in range(30)])
+    b = _write_csv(
+        tmp_path / "b.csv", [f"v{i},run,jump,jump,swap" for i in range(25)] + ["extra,run,run,,"]
+    )
+    ta, tb = read_predictions(a), read_predictions(b, classes=["jump", "run"])
+    result = compare(ta, tb, n_boot=200)
+    assert result["shared_videos"] == 25 and result["only_in_a"] == 5 and result["only_in_b"] == 1
+    shacc = result["groups"]["swap"]["shacc"]
+    assert shacc["difference"]["value"] == pytest.approx(1.0)
+    assert shacc["p_mcnemar"] < 1e-6
+    assert result["groups"]["swap"]["sberr"]["difference"]["value"] == pytest.approx(-1.0)
+
+
+def test_metrics_command(tmp_path, capsys):
+    path = _write_csv(tmp_path / "p.csv", ["a,run,run,jump,swap", "b,jump,run,run,swap"])
+    out = tmp_path / "m.json"
+    assert (
+        main(["metrics", "--predictions", str(path), "--out", str(out), "--bootstrap", "50"]) == 0
+    )
+    printed = json.loads(capsys.readouterr().out)
+    assert json.loads(out.read_text()) == printed
+    assert printed["groups"]["swap"]["swap"]["sberr"]["value"] == pytest.approx(0.5)
+    assert main(["metrics", "--predictions", str(tmp_path / "nope.csv")]) == 2

@@ -1,0 +1,112 @@
+"""The command line: help everywhere, exit codes, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from actionbias.cli import build_parser, main
+
+
+def _subcommand_paths(parser) -> list[list[str]]:
+    """Every sub-command path, found by walking argparse's sub-parser tree."""
+    paths: list[list[str]] = []
+
+    def walk(p, prefix: list[str]) -> None:
+        for action in p._actions:
+            choices = getattr(action, "choices", None)
+            if isinstance(choices, dict):
+                for name, child in choices.items():
+                    paths.append([*prefix, name])
+                    walk(child, [*prefix, name])
+
+    walk(parser, [])
+    return paths
+
+
+def test_every_subcommand_has_help(capsys):
+    paths = _subcommand_paths(build_parser())
+    assert ["synth"] in paths and ["probe"] in paths and ["data", "check"] in paths
+    for path in paths:
+        with pytest.raises(SystemExit) as exc:
+            main([*path, "--help"])
+        assert exc.value.code == 0, path
+        out = capsys.readouterr().out
+        assert "usage: actionbias " + " ".join(path) in out
+
+
+def test_console_script_runs_as_module():
+    result = subprocess.run(
+        [sys.executable, "-m", "actionbias", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0
+    assert result.stdout.startswith("actionbias ")
+
+
+def test_argument_error_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["synth", "--out", "x", "--correlation", "1.5"])
+    assert exc.value.code == 2
+    assert "must be in [0, 1]" in capsys.readouterr().err
+
+
+def test_broken_video_is_bad_input_with_one_line(tmp_path: Path, capsys):
+    bogus = tmp_path / "not_a_video.mp4"
+    bogus.write_text("hello, I am text")
+    code = main(["probe", str(bogus)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and str(bogus) in err
+
+
+def test_missing_file_is_bad_input(tmp_path: Path, capsys):
+    code = main(["probe", str(tmp_path / "missing.mp4")])
+    assert code == 2
+    assert "missing.mp4" in capsys.readouterr().err
+
+
+def test_malformed_manifest_names_file_and_line(tmp_path: Path, capsys):
+    csv = tmp_path / "train.csv"
+    csv.write_text(
+        "label,youtube_id,time_start,time_end,split\n"
+        "abseiling,abc,0,10,train\n"
+        "abseiling,def,notanumber,10,train\n"
+    )
+    code = main(["data", "check", str(csv), "--format", "kinetics"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "train.csv" in err and "3" in err and err.count("\n") == 1
+
+
+def test_data_check_strict_missing_media(tmp_path: Path, capsys):
+    csv = tmp_path / "val.csv"
+    csv.write_text("label,youtube_id,time_start,time_end,split\nabseiling,abc,0,10,val\n")
+    assert main(["data", "check", str(csv), "--format", "kinetics", "--root", str(tmp_path)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["records"] == 1 and report["missing_media"] == 1
+    code = main(
+        ["data", "check", str(csv), "--format", "kinetics", "--root", str(tmp_path), "--strict"]
+    )
+    assert code == 2
+    assert "missing" in capsys.readouterr().err
+
+
+def test_synth_tiny_then_check_and_probe(tmp_path: Path, capsys):
+    out = tmp_path / "sa"
+    assert main(["synth", "--out", str(out), "--preset", "tiny", "--no-progress"]) == 0
+    capsys.readouterr()
+    csv = out / "annotations" / "test.csv"
+    assert main(["data", "check", str(csv), "--root", str(out / "videos" / "test")]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["records"] > 0 and report["missing_media"] == 0
+    video = next((out / "videos" / "test").rglob("*.mp4"))
+    assert main(["probe", str(video)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["num_frames"] > 0 and info["kind"] == "video"
