@@ -52,7 +52,9 @@ def _clips(action: str, n: int, seed: int) -> np.ndarray:
     return np.stack([sample_motion(action, rng).poses(FRAMES, FPS) for _ in range(n)])
 
 
-def _nn_accuracy(train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray) -> float:
+def _nn_accuracy(
+    train_x: np.ndarray, train_y: np.ndarray, test_x: np.ndarray, test_y: np.ndarray
+) -> float:
     d = (test_x**2).sum(1)[:, None] + (train_x**2).sum(1)[None, :] - 2.0 * test_x @ train_x.T
     return float((train_y[d.argmin(1)] == test_y).mean())
 

@@ -67,14 +67,19 @@ def test_layout_and_counts(tiny_synthact: Path) -> None:
             assert (out / "videos" / split / row["label"] / f"{name}.mp4").is_file()
             assert (out / "masks" / split / f"{name}.npz").is_file()
             for kind in ("ori", "seg", "inp"):
-                assert len(list((out / "hat" / kind / row["label"] / name).glob("*.png"))) == config.frames
+                assert (
+                    len(list((out / "hat" / kind / row["label"] / name).glob("*.png")))
+                    == config.frames
+                )
     videos = sorted((out / "untrimmed" / "videos").glob("*.mp4"))
     assert len(videos) == config.untrimmed
     status = json.loads((out / "generation.json").read_text())
     assert status["status"] == "complete"
 
 
-def test_same_seed_gives_identical_bytes_with_any_worker_count(tiny_synthact: Path, tmp_path: Path) -> None:
+def test_same_seed_gives_identical_bytes_with_any_worker_count(
+    tiny_synthact: Path, tmp_path: Path
+) -> None:
     again = tmp_path / "again"
     generate(again, preset="tiny", seed=TINY_SEED, workers=2, progress=False)
     first, second = _digests(tiny_synthact), _digests(again)
@@ -85,8 +90,18 @@ def test_same_seed_gives_identical_bytes_with_any_worker_count(tiny_synthact: Pa
 
 def test_different_seed_gives_different_clips(tiny_synthact: Path, tmp_path: Path) -> None:
     other = tmp_path / "other"
-    generate(other, preset="tiny", seed=TINY_SEED + 1, workers=1, progress=False, untrimmed=0,
-             train=1, val=1, test=1, mimetic=1)
+    generate(
+        other,
+        preset="tiny",
+        seed=TINY_SEED + 1,
+        workers=1,
+        progress=False,
+        untrimmed=0,
+        train=1,
+        val=1,
+        test=1,
+        mimetic=1,
+    )
     first, second = _digests(tiny_synthact), _digests(other)
     common = [n for n in second if n in first and n.endswith((".mp4", ".npz"))]
     assert common
@@ -114,10 +129,13 @@ def test_correlation_is_the_home_scene_fraction(tiny_synthact: Path) -> None:
 
 def test_swap_split_pairs_humans_with_other_backgrounds(tiny_synthact: Path) -> None:
     out = tiny_synthact
-    test_rows = {f"{r['label']}/{r['youtube_id']}_000000_{int(r['time_end']):06d}": r for r in _rows(out, "test")}
+    test_rows = {
+        f"{r['label']}/{r['youtube_id']}_000000_{int(r['time_end']):06d}": r
+        for r in _rows(out, "test")
+    }
     swap_rows = _rows(out, "swap")
     assert len(swap_rows) == len(test_rows)
-    assert Counter(r["human_clip"] for r in swap_rows) == Counter(test_rows)  # each test human used once
+    assert Counter(r["human_clip"] for r in swap_rows) == Counter(list(test_rows))  # each once
     pairs = Counter()
     for row in swap_rows:
         human, background = test_rows[row["human_clip"]], test_rows[row["background_clip"]]
@@ -140,7 +158,9 @@ def test_swap_split_pairs_humans_with_other_backgrounds(tiny_synthact: Path) -> 
         human_ori = _frames(out / "hat" / "ori" / row["human_clip"])
         human_seg = _frames(out / "hat" / "seg" / row["human_clip"]) > 128
         background_inp = _frames(out / "hat" / "inp" / row["background_clip"])
-        np.testing.assert_array_equal(swap_ori, np.where(human_seg[..., None], human_ori, background_inp))
+        np.testing.assert_array_equal(
+            swap_ori, np.where(human_seg[..., None], human_ori, background_inp)
+        )
         swap_masks = load_masks(out / "masks" / "swap" / f"{name}.npz")
         human_split_name = row["human_clip"].split("/")[1]
         human_masks = load_masks(out / "masks" / "test" / f"{human_split_name}.npz")
@@ -149,7 +169,9 @@ def test_swap_split_pairs_humans_with_other_backgrounds(tiny_synthact: Path) -> 
 
 
 def test_mimetic_uses_only_unseen_neutral_scenes(tiny_synthact: Path) -> None:
-    in_distribution = {r["scene"] for split in ("train", "val", "test") for r in _rows(tiny_synthact, split)}
+    in_distribution = {
+        r["scene"] for split in ("train", "val", "test") for r in _rows(tiny_synthact, split)
+    }
     mimetic = _rows(tiny_synthact, "mimetic")
     scenes = {r["scene"] for r in mimetic}
     assert scenes <= set(NEUTRAL_SCENES)
@@ -159,12 +181,16 @@ def test_mimetic_uses_only_unseen_neutral_scenes(tiny_synthact: Path) -> None:
         {c: PRESETS["tiny"].mimetic for c in PRESETS["tiny"].classes}
     )
     for row in mimetic[:3]:
-        masks = load_masks(tiny_synthact / "masks" / "mimetic" / f"{row['youtube_id']}_000000_000001.npz")
+        masks = load_masks(
+            tiny_synthact / "masks" / "mimetic" / f"{row['youtube_id']}_000000_000001.npz"
+        )
         assert {"studio backdrop", "studio floor", "person"} <= masks.keys()
         assert not {a.object for a in ACTIONS.values()} & masks.keys()
 
 
-def test_rerun_is_skipped_and_foreign_folders_are_refused(tiny_synthact: Path, tmp_path: Path) -> None:
+def test_rerun_is_skipped_and_foreign_folders_are_refused(
+    tiny_synthact: Path, tmp_path: Path
+) -> None:
     before = (tiny_synthact / "synthact.json").stat().st_mtime_ns
     summary = generate(tiny_synthact, preset="tiny", seed=TINY_SEED, workers=1, progress=False)
     assert summary["skipped"] is True

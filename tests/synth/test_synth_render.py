@@ -24,7 +24,9 @@ from actionbias.synth.sampling import clip_streams, sample_actor, sample_object,
 from actionbias.synth.scenes import SceneSpec, build_scene, scene_elements
 
 
-def _spec(action: str, index: int, size: int = 64, frames: int = 8, scene: str | None = None) -> ClipSpec:
+def _spec(
+    action: str, index: int, size: int = 64, frames: int = 8, scene: str | None = None
+) -> ClipSpec:
     streams = clip_streams(11, "render-test", index)
     camera = sample_camera(streams["camera"])
     obj = ACTIONS[action].object

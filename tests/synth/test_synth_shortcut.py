@@ -50,7 +50,9 @@ def test_scene_only_predictor_takes_the_shortcut(tiny_synthact: Path) -> None:
 
     # In distribution: right about as often as the clip is on its home scene.
     x_test, y_test, extras = _scene_features(manifests["test"])
-    home = np.array([e["scene"] == ACTIONS[classes[y]].home_scene for e, y in zip(extras, y_test)])
+    home = np.array(
+        [e["scene"] == ACTIONS[classes[y]].home_scene for e, y in zip(extras, y_test, strict=True)]
+    )
     accuracy = float((predict(x_test) == y_test).mean())
     assert accuracy > 0.8
     assert accuracy >= home.mean() - 0.1, (accuracy, home.mean())

@@ -9,35 +9,13 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_write_bytes, atomic_write_text
 
-
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and a rename.
-
-    A crash mid-write leaves the old file (or none), never a truncated one that a
-    later run would read as a valid but shorter annotation list.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    atomic_write_bytes(path, text.encode("utf-8"))
+__all__ = ["atomic_write_bytes", "atomic_write_text", "read_text"]
 
 
 def read_text(path: str | Path) -> str:

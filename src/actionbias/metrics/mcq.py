@@ -9,8 +9,6 @@ the same questions and the figures are comparable.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -18,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_write_text
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -81,13 +80,9 @@ def answer_by_scores(questions: Sequence[MCQuestion], scores: np.ndarray) -> np.
 
 def save_questions(questions: Sequence[MCQuestion], path: str | Path) -> None:
     """Write JSONL atomically (temp file in the same directory, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        for q in questions:
-            fh.write(json.dumps(asdict(q), sort_keys=True) + "\n")
-    os.replace(tmp, path)
+    atomic_write_text(
+        path, "".join(json.dumps(asdict(q), sort_keys=True) + "\n" for q in questions)
+    )
 
 
 def load_questions(path: str | Path) -> list[MCQuestion]:

@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_open
 from actionbias.segment.backend import PersonSegmenter
 from actionbias.segment.masks import (
     DEFAULT_MIN_PERSON_AREA,
@@ -223,20 +223,10 @@ class MaskCache:
 
 
 def atomic_save_npz(path: str | Path, **arrays: np.ndarray) -> Path:
-    """``np.savez_compressed`` into a temp file beside ``path``, fsync, then rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez_compressed(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """``np.savez_compressed`` written atomically (see `actionbias.fileio`)."""
+    with atomic_open(path, "wb") as handle:
+        np.savez_compressed(handle, **arrays)
+    return Path(path)
 
 
 # ------------------------------------------------------------------------------ the run

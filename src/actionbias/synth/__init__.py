@@ -70,7 +70,7 @@ from __future__ import annotations
 from actionbias.synth.actions import ACTIONS, REVERSED_PAIRS, Action, MotionSpec, sample_motion
 from actionbias.synth.config import PRESETS, SPLITS, SynthConfig, resolve_config
 from actionbias.synth.files import load_masks, save_masks
-from actionbias.synth.generate import generate
+from actionbias.synth.generation import generate
 from actionbias.synth.objects import OBJECTS, ObjectSpec
 from actionbias.synth.plan import Plan, PlannedClip, PlannedVideo, make_plan
 from actionbias.synth.reading import load_plan, read_description, read_synthact

@@ -138,7 +138,9 @@ def _running_in_place(p: float, s: Style) -> np.ndarray:
     r_up, r_fore = arm_of(p + 0.5)
     l_up, l_fore = arm_of(p)
     lift = 0.015 * abs(math.sin(2 * math.pi * p))
-    return make_pose(l_up, l_fore, r_up, r_fore, l_thigh, l_shin, r_thigh, r_shin, pitch=5.0, lift=lift)
+    return make_pose(
+        l_up, l_fore, r_up, r_fore, l_thigh, l_shin, r_thigh, r_shin, pitch=5.0, lift=lift
+    )
 
 
 def _arm_circles_forward(p: float, s: Style) -> np.ndarray:
@@ -266,8 +268,12 @@ def _reverse(action: Action, name: str, home_scene: str) -> Action:
     )
 
 
-_ARM_CIRCLES = Action("arm circles forward", "periodic", _arm_circles_forward, (0.5, 0.8), "swimming pool")
-_SQUAT = Action("squatting down", "oneshot", _squatting_down, (0.55, 0.85), "weight room", "dumbbell")
+_ARM_CIRCLES = Action(
+    "arm circles forward", "periodic", _arm_circles_forward, (0.5, 0.8), "swimming pool"
+)
+_SQUAT = Action(
+    "squatting down", "oneshot", _squatting_down, (0.55, 0.85), "weight room", "dumbbell"
+)
 _RAISE = Action("raising arms", "oneshot", _raising_arms, (0.55, 0.85), "tennis court", "racket")
 
 #: Every action class in library order; presets take a prefix or a named subset.
@@ -277,7 +283,9 @@ ACTIONS: dict[str, Action] = {
         Action("waving", "periodic", _waving, (0.8, 1.3), "beach", "flag"),
         Action("punching", "periodic", _punching, (0.5, 0.8), "boxing ring"),
         Action("jumping jacks", "periodic", _jumping_jacks, (0.45, 0.7), "aerobics studio"),
-        Action("running in place", "periodic", _running_in_place, (0.9, 1.3), "running track", "baton"),
+        Action(
+            "running in place", "periodic", _running_in_place, (0.9, 1.3), "running track", "baton"
+        ),
         _ARM_CIRCLES,
         _reverse(_ARM_CIRCLES, "arm circles backward", "ski slope"),
         _SQUAT,
@@ -346,4 +354,3 @@ def sample_motion(action: str, rng: np.random.Generator) -> MotionSpec:
         return MotionSpec(action, style, rate, phase=float(rng.random()))  # type: ignore[arg-type]
     start = float(rng.uniform(0.0, 1.0 - rate))
     return MotionSpec(action, style, rate, start=start)  # type: ignore[arg-type]
-

@@ -34,7 +34,14 @@ SEGMENTS: tuple[str, ...] = (
     "right thigh",
     "right shin",
 )
-SCALARS: tuple[str, ...] = ("torso pitch", "torso roll", "torso twist", "head pitch", "shift", "lift")
+SCALARS: tuple[str, ...] = (
+    "torso pitch",
+    "torso roll",
+    "torso twist",
+    "head pitch",
+    "shift",
+    "lift",
+)
 POSE_SIZE = 3 * len(SEGMENTS) + len(SCALARS)
 _SCALAR0 = 3 * len(SEGMENTS)
 #: Index of each scalar inside a pose vector.
@@ -306,15 +313,16 @@ class Look:
     @staticmethod
     def sample(rng: np.random.Generator) -> Look:
         i = rng.uniform(0, len(_SKIN_TONES) - 1)
-        lo = int(math.floor(i))
+        lo = math.floor(i)
         hi = min(lo + 1, len(_SKIN_TONES) - 1)
         t = i - lo
         skin = tuple(
-            int(round((1 - t) * a + t * b)) for a, b in zip(_SKIN_TONES[lo], _SKIN_TONES[hi])
+            round((1 - t) * a + t * b)
+            for a, b in zip(_SKIN_TONES[lo], _SKIN_TONES[hi], strict=True)
         )
         hue = rng.uniform(0.0, 1.0)
         shirt_rgb = colorsys.hsv_to_rgb(hue, rng.uniform(0.45, 0.9), rng.uniform(0.45, 0.95))
-        shirt = tuple(int(round(255 * c)) for c in shirt_rgb)
+        shirt = tuple(round(255 * c) for c in shirt_rgb)
         return Look(
             skin=_jitter(skin, rng, 0.04),  # type: ignore[arg-type]
             hair=_jitter(_HAIR[rng.integers(len(_HAIR))], rng, 0.1),

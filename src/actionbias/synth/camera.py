@@ -64,9 +64,15 @@ def sample_camera(rng: np.random.Generator, shake: float = 1.0) -> CameraSpec:
         )
 
     return CameraSpec(
-        pan_x=wave(float(rng.uniform(-0.02, 0.02)) * shake, float(rng.uniform(0.01, 0.035)), 3.0, 10.0),
-        pan_y=wave(float(rng.uniform(-0.015, 0.015)) * shake, float(rng.uniform(0.005, 0.02)), 3.0, 10.0),
-        zoom=wave(1.0 + float(rng.uniform(-0.02, 0.05)) * shake, float(rng.uniform(0.0, 0.03)), 4.0, 12.0),
+        pan_x=wave(
+            float(rng.uniform(-0.02, 0.02)) * shake, float(rng.uniform(0.01, 0.035)), 3.0, 10.0
+        ),
+        pan_y=wave(
+            float(rng.uniform(-0.015, 0.015)) * shake, float(rng.uniform(0.005, 0.02)), 3.0, 10.0
+        ),
+        zoom=wave(
+            1.0 + float(rng.uniform(-0.02, 0.05)) * shake, float(rng.uniform(0.0, 0.03)), 4.0, 12.0
+        ),
     )
 
 
@@ -78,4 +84,6 @@ def warp_canvas(canvas: np.ndarray, transform: np.ndarray, margin: float, size: 
     """
     shift = np.array([[1.0, 0.0, -margin], [0.0, 1.0, -margin], [0.0, 0.0, 1.0]])
     m = (transform @ shift)[:2]
-    return cv2.warpAffine(canvas, m, (size, size), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.warpAffine(
+        canvas, m, (size, size), flags=cv2.INTER_NEAREST, borderMode=cv2.BORDER_REPLICATE
+    )

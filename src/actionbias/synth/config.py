@@ -134,7 +134,13 @@ def _number(value: Any, field: str, kind: type, lo: float, hi: float) -> Any:
 
 
 def _pair(value: Any, field: str, kind: type, lo: float, hi: float) -> tuple[Any, Any]:
-    items = value.split(",") if isinstance(value, str) else list(value) if isinstance(value, Sequence) else None
+    items = (
+        value.split(",")
+        if isinstance(value, str)
+        else list(value)
+        if isinstance(value, Sequence)
+        else None
+    )
     if items is None or len(items) != 2:
         raise _fail(f"expected two numbers (min, max), got {value!r}", field)
     a, b = (_number(v, field, kind, lo, hi) for v in items)
@@ -198,7 +204,9 @@ def resolve_config(preset: str, overrides: Mapping[str, Any] | None = None) -> S
         elif key == "hat_splits":
             changes[key] = _hat_splits(value)
         else:
-            known = "classes, correlation, frames, size, fps, train, val, test, mimetic, untrimmed, "
+            known = (
+                "classes, correlation, frames, size, fps, train, val, test, mimetic, untrimmed, "
+            )
             known += "untrimmed_seconds, untrimmed_instances, crf, camera_shake, hat_splits"
             raise _fail(f"unknown option {key!r}; known: {known}", key)
     return dataclasses.replace(config, **changes)

@@ -55,7 +55,7 @@ class ActorSpec:
 
 
 def _shade(rgb: RGB, factor: float) -> RGB:
-    return tuple(int(round(c * factor)) for c in rgb)  # type: ignore[return-value]
+    return tuple(round(c * factor) for c in rgb)  # type: ignore[return-value]
 
 
 def actor_palette(actor: ActorSpec) -> dict[int, RGB]:
@@ -112,8 +112,22 @@ def _hull(points: np.ndarray) -> np.ndarray:
     return hull.reshape(-1, 2).astype(np.float64)
 
 
+_BOX_SIGNS = np.array([[sx, sz] for sx in (-1.0, 1.0) for sz in (-1.0, 1.0)])
+_LIMBS = (
+    ("upper arm", "shoulder", "elbow", "upper_arm_width"),
+    ("forearm", "elbow", "wrist", "forearm_width"),
+    ("thigh", "hip", "knee", "thigh_width"),
+    ("shin", "knee", "ankle", "shin_width"),
+    ("foot", "ankle", "toe", "foot_width"),
+)
+
+
 def pose_actor(actor: ActorSpec, pose: np.ndarray, transform: np.ndarray) -> PosedActor:
-    """Project one pose through `transform` (see `body_to_frame`) into labelled shapes."""
+    """Project one pose through `transform` (see `body_to_frame`) into labelled shapes.
+
+    All 3-D points of the figure are gathered first and projected in one matrix
+    product: this runs once per frame and per-point numpy calls would dominate.
+    """
     build = actor.build
     skel: Skeleton = forward_kinematics(build, pose)
     yaw = math.radians(actor.yaw)
@@ -122,83 +136,85 @@ def pose_actor(actor: ActorSpec, pose: np.ndarray, transform: np.ndarray) -> Pos
     lin = transform[:, :2]
     off = transform[:, 2]
     ppu = float(math.sqrt(abs(np.linalg.det(lin))))
-
-    def project(p: np.ndarray) -> tuple[np.ndarray, float]:
-        q = rot @ p
-        return lin @ q[:2] + off, float(q[2])
-
-    def project_many(points: np.ndarray) -> tuple[np.ndarray, float]:
-        q = points @ rot.T
-        return q[:, :2] @ lin.T + off, float(q[:, 2].mean())
-
     j = skel.joints
-    items: list[tuple[float, int, Shape]] = []
-    order = 0
-
-    def add(depth: float, shape: Shape) -> None:
-        nonlocal order
-        items.append((depth, order, shape))
-        order += 1
-
-    # Torso: hull of a box between the shoulders and the waist, bent with the torso.
-    rt = skel.torso_rotation
+    rt, rh = skel.torso_rotation, skel.head_rotation
+    r = build.head_radius
     d2 = build.torso_depth / 2
+
+    # Torso: a box between the shoulders and the waist, bent with the torso;
+    # pelvis: a box around the hips in the (unrotated) pelvis frame.
     sw = build.shoulder_half_width + build.upper_arm_width * 0.25
     ww = build.hip_half_width + build.thigh_width * 0.35
-    corners = []
-    for sx in (-1.0, 1.0):
-        for sz in (-d2, d2):
-            corners.append(j["neck base"] + rt @ np.array([sx * sw, -0.015, sz]))
-            corners.append(j["pelvis"] + rt @ np.array([sx * ww, 0.05, sz]))
-    pts, depth = project_many(np.array(corners))
-    add(depth - 0.01, Shape("polygon", body_label("torso"), _hull(pts)))
-
-    pel = []
     pw = build.hip_half_width + build.thigh_width * 0.5
-    for sx in (-1.0, 1.0):
-        for sz in (-d2, d2):
-            pel.append(j["pelvis"] + np.array([sx * pw, 0.06, sz]))
-            pel.append(j["pelvis"] + np.array([sx * pw * 0.92, -0.045, sz]))
-    pts, depth = project_many(np.array(pel))
-    add(depth - 0.008, Shape("polygon", body_label("pelvis"), _hull(pts)))
+    sx, sz = _BOX_SIGNS[:, 0], _BOX_SIGNS[:, 1] * d2
+    zeros = np.zeros(4)
+    shoulder_box = j["neck base"] + np.stack([sx * sw, zeros - 0.015, sz], 1) @ rt.T
+    waist_box = j["pelvis"] + np.stack([sx * ww, zeros + 0.05, sz], 1) @ rt.T
+    pelvis_box = np.concatenate(
+        [
+            j["pelvis"] + np.stack([sx * pw, zeros + 0.06, sz], 1),
+            j["pelvis"] + np.stack([sx * pw * 0.92, zeros - 0.045, sz], 1),
+        ]
+    )
+    named = {name: point for name, point in j.items() if not name.endswith("direction")}
+    named["neck top"] = j["neck base"] + rh @ np.array([0.0, build.neck + 0.3 * r, 0.0])
+    named["hair"] = j["head"] + rh @ np.array([0.0, 0.16 * r, -0.3 * r])
+    named["face"] = j["head"] + rh @ np.array([0.0, -0.06 * r, 0.25 * r])
+    keys = list(named)
+    points = np.concatenate(
+        [np.stack([named[k] for k in keys]), shoulder_box, waist_box, pelvis_box]
+    )
+    rotated = points @ rot.T
+    xy = rotated[:, :2] @ lin.T + off
+    z = rotated[:, 2]
+    at = {k: i for i, k in enumerate(keys)}
+    n = len(keys)
 
-    # Neck and head (hair disc behind a face disc, offsets follow the head's rotation).
-    rh = skel.head_rotation
-    r = build.head_radius
-    neck_top = j["neck base"] + rh @ np.array([0.0, build.neck + 0.3 * r, 0.0])
-    a, za = project(j["neck base"])
-    b, zb = project(neck_top)
-    add((za + zb) / 2 - 0.004, Shape("capsule", body_label("neck"), np.stack([a, b]), build.neck_width * ppu))
-    hair_c, zh = project(j["head"] + rh @ np.array([0.0, 0.16 * r, -0.3 * r]))
-    face_c, _ = project(j["head"] + rh @ np.array([0.0, -0.06 * r, 0.25 * r]))
-    head_depth = zh + 0.02
-    add(head_depth, Shape("disc", body_label("head", 0), hair_c[None], r * ppu))
-    add(head_depth, Shape("disc", body_label("head", 1), face_c[None], 0.9 * r * ppu))
+    items: list[tuple[float, int, Shape]] = []
+
+    def add(depth: float, shape: Shape) -> None:
+        items.append((depth, len(items), shape))
+
+    add(
+        float(z[n : n + 8].mean()) - 0.01,
+        Shape("polygon", body_label("torso"), _hull(xy[n : n + 8])),
+    )
+    add(
+        float(z[n + 8 : n + 16].mean()) - 0.008,
+        Shape("polygon", body_label("pelvis"), _hull(xy[n + 8 : n + 16])),
+    )
+    a, b = at["neck base"], at["neck top"]
+    add(
+        float(z[a] + z[b]) / 2 - 0.004,
+        Shape("capsule", body_label("neck"), xy[[a, b]], build.neck_width * ppu),
+    )
+    head_depth = float(z[at["hair"]]) + 0.02
+    add(head_depth, Shape("disc", body_label("head", 0), xy[[at["hair"]]], r * ppu))
+    add(head_depth, Shape("disc", body_label("head", 1), xy[[at["face"]]], 0.9 * r * ppu))
 
     hands: dict[str, np.ndarray] = {}
     forearms: dict[str, np.ndarray] = {}
     for side in ("left", "right"):
-        limbs = (
-            ("upper arm", "shoulder", "elbow", build.upper_arm_width),
-            ("forearm", "elbow", "wrist", build.forearm_width),
-            ("thigh", "hip", "knee", build.thigh_width),
-            ("shin", "knee", "ankle", build.shin_width),
-            ("foot", "ankle", "toe", build.foot_width),
+        for part, j0, j1, width in _LIMBS:
+            a, b = at[f"{side} {j0}"], at[f"{side} {j1}"]
+            shape = Shape(
+                "capsule", body_label(f"{side} {part}"), xy[[a, b]], getattr(build, width) * ppu
+            )
+            add(float(z[a] + z[b]) / 2, shape)
+        h = at[f"{side} hand"]
+        add(
+            float(z[h]) + 0.005,
+            Shape("disc", body_label(f"{side} hand"), xy[[h]], build.hand_radius * ppu),
         )
-        for part, j0, j1, width in limbs:
-            a, za = project(j[f"{side} {j0}"])
-            b, zb = project(j[f"{side} {j1}"])
-            shape = Shape("capsule", body_label(f"{side} {part}"), np.stack([a, b]), width * ppu)
-            add((za + zb) / 2, shape)
-        hand, zh = project(j[f"{side} hand"])
-        add(zh + 0.005, Shape("disc", body_label(f"{side} hand"), hand[None], build.hand_radius * ppu))
-        hands[side] = hand
+        hands[side] = xy[h]
         fdir = rot @ j[f"{side} forearm direction"]
         forearms[side] = lin @ fdir[:2] / ppu
 
     items.sort(key=lambda item: (item[0], item[1]))
     return PosedActor(
         shapes=[shape for _, _, shape in items],
-        centre=project(j["pelvis"])[0],
-        hands=hands, forearms=forearms, pixels_per_unit=ppu
+        centre=xy[at["pelvis"]],
+        hands=hands,
+        forearms=forearms,
+        pixels_per_unit=ppu,
     )

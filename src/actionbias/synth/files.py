@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,21 +18,9 @@ from typing import Any
 import numpy as np
 
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_write_bytes
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a dataset is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def save_masks(path: str | Path, masks: Mapping[str, np.ndarray], level: int = 6) -> Path:
@@ -49,7 +35,7 @@ def save_masks(path: str | Path, masks: Mapping[str, np.ndarray], level: int = 6
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
             archive.writestr(info, member.getvalue(), compresslevel=level)
-    _atomic_write(path, buffer.getvalue())
+    atomic_write_bytes(path, buffer.getvalue())
     return path
 
 
@@ -72,11 +58,11 @@ def write_json(path: str | Path, data: Any) -> Path:
     """Sorted-key, indented JSON (stable bytes for the same content), written atomically."""
     path = Path(path)
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    _atomic_write(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path
 
 
 def write_text(path: str | Path, text: str) -> Path:
     path = Path(path)
-    _atomic_write(path, text.encode("utf-8"))
+    atomic_write_bytes(path, text.encode("utf-8"))
     return path

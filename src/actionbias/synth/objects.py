@@ -165,7 +165,7 @@ class ObjectSpec:
         out: dict[int, RGB] = {}
         for k, rgb in enumerate(obj.colours):
             out[base + k] = tuple(  # type: ignore[assignment]
-                int(np.clip(round(c * t), 0, 255)) for c, t in zip(rgb, self.tint)
+                int(np.clip(round(c * t), 0, 255)) for c, t in zip(rgb, self.tint, strict=True)
             )
         return out
 

@@ -11,7 +11,9 @@
   least-used background clip of B is taken each time.
 * mimetic (Mimetics analogue): fresh actors on the neutral studios, no objects.
 * untrimmed: videos with 2-6 instances on one class's home scene; about half
-  the instances are that class, the rest random other classes.
+  the instances are that class, the rest random other classes; the actor
+  holds that class's object (if any) for the whole video. 70 % of the videos
+  are "training", the rest "validation".
 
 Clip ids are Kinetics clip names `sa-{split}-{index:05d}_000000_{end:06d}`;
 the same name keys the video file, the HAT folders and the mask file.
@@ -83,7 +85,7 @@ def home_scene(label: str) -> str:
 
 def clip_seconds(config: SynthConfig) -> int:
     """Whole seconds the Kinetics name claims for a clip of `frames` at `fps` (rounded up)."""
-    return max(1, int(math.ceil(config.frames / config.fps - 1e-9)))
+    return max(1, math.ceil(config.frames / config.fps - 1e-9))
 
 
 def _new_clip(
@@ -142,10 +144,10 @@ def assign_scenes(config: SynthConfig, seed: int, split: str) -> list[tuple[str,
     classes = list(config.classes)
     per_class = config.clips_per_class(split)
     total = per_class * len(classes)
-    home_total = int(math.floor(config.correlation * total + 0.5))
+    home_total = math.floor(config.correlation * total + 0.5)
     off_counts = _even_counts(total - home_total, len(classes), rng)
     out: list[tuple[str, str]] = []
-    for label, n_off in zip(classes, off_counts):
+    for label, n_off in zip(classes, off_counts, strict=True):
         others = [home_scene(c) for c in classes if c != label]
         order = [others[int(i)] for i in rng.permutation(len(others))]
         off_positions = set(int(i) for i in rng.permutation(per_class)[: min(n_off, per_class)])
@@ -246,14 +248,19 @@ def plan_untrimmed(config: SynthConfig, seed: int) -> list[PlannedVideo]:
         return []
     rng = plan_rng(seed, "untrimmed")
     classes = list(config.classes)
-    themes = [classes[int(i)] for i in np.concatenate([rng.permutation(len(classes)) for _ in range(n // len(classes) + 1)])]
-    n_train = n if n == 1 else max(1, min(n - 1, int(math.floor(0.7 * n + 0.5))))
+    themes = [
+        classes[int(i)]
+        for i in np.concatenate(
+            [rng.permutation(len(classes)) for _ in range(n // len(classes) + 1)]
+        )
+    ]
+    n_train = n if n == 1 else max(1, min(n - 1, math.floor(0.7 * n + 0.5)))
     training = set(int(i) for i in rng.permutation(n)[:n_train])
     videos = []
     for v in range(n):
         streams = clip_streams(seed, "untrimmed", v)
         extra = streams["extra"]
-        frames = int(round(extra.uniform(*config.untrimmed_seconds) * config.fps))
+        frames = round(extra.uniform(*config.untrimmed_seconds) * config.fps)
         duration = frames / config.fps
         theme = themes[v]
         lo, hi = config.untrimmed_instances

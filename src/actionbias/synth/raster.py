@@ -10,6 +10,7 @@ edges smoothly instead of in whole-pixel jumps.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -24,9 +25,11 @@ def _fixed(points: np.ndarray) -> np.ndarray:
 
 
 def draw_disc(labels: np.ndarray, centre: np.ndarray, radius: float, value: int) -> None:
-    c = _fixed(centre)
-    r = max(int(round(radius * _ONE)), _ONE // 2)
-    cv2.circle(labels, (int(c[0]), int(c[1])), r, int(value), -1, cv2.LINE_8, _SHIFT)
+    # Plain floats: this runs ~30 times per frame and numpy overhead on 2-vectors dominates.
+    cx = round(float(centre[0]) * _ONE)
+    cy = round(float(centre[1]) * _ONE)
+    r = max(round(radius * _ONE), _ONE // 2)
+    cv2.circle(labels, (cx, cy), r, int(value), -1, cv2.LINE_8, _SHIFT)
 
 
 def draw_polygon(labels: np.ndarray, points: np.ndarray, value: int) -> None:
@@ -35,19 +38,27 @@ def draw_polygon(labels: np.ndarray, points: np.ndarray, value: int) -> None:
     cv2.fillPoly(labels, [pts], int(value), cv2.LINE_8, _SHIFT)
 
 
-def draw_capsule(labels: np.ndarray, a: np.ndarray, b: np.ndarray, width: float, value: int) -> None:
+def draw_capsule(
+    labels: np.ndarray, a: np.ndarray, b: np.ndarray, width: float, value: int
+) -> None:
     """A segment with round ends: the shape of a limb of diameter `width`."""
-    a = np.asarray(a, dtype=np.float64)
-    b = np.asarray(b, dtype=np.float64)
+    ax, ay = float(a[0]), float(a[1])
+    bx, by = float(b[0]), float(b[1])
     radius = max(width / 2.0, 0.5)
-    d = b - a
-    length = float(np.hypot(d[0], d[1]))
+    dx, dy = bx - ax, by - ay
+    length = math.hypot(dx, dy)
     if length > 1e-6:
-        n = np.array([-d[1], d[0]]) / length * radius
-        quad = np.stack([a + n, b + n, b - n, a - n])
-        cv2.fillConvexPoly(labels, _fixed(quad), int(value), cv2.LINE_8, _SHIFT)
-    draw_disc(labels, a, radius, value)
-    draw_disc(labels, b, radius, value)
+        nx, ny = -dy / length * radius, dx / length * radius
+        quad = [
+            (ax + nx, ay + ny),
+            (bx + nx, by + ny),
+            (bx - nx, by - ny),
+            (ax - nx, ay - ny),
+        ]
+        fixed = np.array([[round(x * _ONE), round(y * _ONE)] for x, y in quad], dtype=np.int32)
+        cv2.fillConvexPoly(labels, fixed, int(value), cv2.LINE_8, _SHIFT)
+    draw_disc(labels, (ax, ay), radius, value)
+    draw_disc(labels, (bx, by), radius, value)
 
 
 def ellipse_points(

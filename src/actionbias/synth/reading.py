@@ -74,5 +74,7 @@ def load_plan(out_dir: str | Path) -> Plan:
         config = SynthConfig(**raw)
         seed = int(description["seed"])
     except (KeyError, TypeError, ValueError) as err:
-        raise BadInputError(f"unusable config: {err}", source=Path(out_dir) / "synthact.json") from err
+        raise BadInputError(
+            f"unusable config: {err}", source=Path(out_dir) / "synthact.json"
+        ) from err
     return make_plan(config, seed)

@@ -71,8 +71,9 @@ class RenderedClip:
     `frames` and `background` are (T, H, W, 3) uint8 RGB (background: the same
     scene and camera without actor and object). `masks` maps plain-text names
     ("person", body parts, the object, scene elements) to (T, H, W) bool arrays
-    of the pixels each owns in `frames`. `labels` is the underlying per-pixel id
-    image and `poses` the (T, POSE_SIZE) pose vectors.
+    of the pixels each owns in `frames`; it is built on first use from `labels`,
+    the per-pixel id image (`mask(name)` builds a single one, which is all a long
+    untrimmed video needs). `poses` are the (T, POSE_SIZE) pose vectors.
     """
 
     spec: ClipSpec
@@ -80,15 +81,33 @@ class RenderedClip:
     background: np.ndarray
     labels: np.ndarray
     poses: np.ndarray
-    masks: dict[str, np.ndarray] = field(default_factory=dict)
+    mask_ids: dict[str, list[int]]
+    _masks: dict[str, np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def mask_names(self) -> list[str]:
+        return list(self.mask_ids)
+
+    def mask(self, name: str) -> np.ndarray:
+        if self._masks is not None:
+            return self._masks[name]
+        return masks_from_labels(self.labels, {name: self.mask_ids[name]})[name]
+
+    @property
+    def masks(self) -> dict[str, np.ndarray]:
+        if self._masks is None:
+            self._masks = masks_from_labels(self.labels, self.mask_ids)
+        return self._masks
 
     @property
     def person(self) -> np.ndarray:
-        return self.masks["person"]
+        return self.mask("person")
 
 
 def _mask_ids(spec: ClipSpec, elements: tuple[str, ...]) -> dict[str, list[int]]:
-    names: dict[str, list[int]] = {"person": list(range(BODY_LABEL0, BODY_LABEL0 + 2 * len(PART_NAMES)))}
+    names: dict[str, list[int]] = {
+        "person": list(range(BODY_LABEL0, BODY_LABEL0 + 2 * len(PART_NAMES)))
+    }
     for part in PART_NAMES:
         names[part] = [body_label(part, 0), body_label(part, 1)]
     if spec.object is not None:
@@ -101,9 +120,13 @@ def _mask_ids(spec: ClipSpec, elements: tuple[str, ...]) -> dict[str, list[int]]
 def masks_from_labels(labels: np.ndarray, names: dict[str, list[int]]) -> dict[str, np.ndarray]:
     out: dict[str, np.ndarray] = {}
     for name, ids in names.items():
-        lut = np.zeros(256, bool)
-        lut[ids] = True
-        out[name] = lut[labels]
+        lo, hi = min(ids), max(ids)
+        if hi - lo + 1 == len(set(ids)):  # contiguous ids: two compares beat a lookup
+            out[name] = labels == lo if lo == hi else (labels >= lo) & (labels <= hi)
+        else:
+            lut = np.zeros(256, bool)
+            lut[ids] = True
+            out[name] = lut[labels]
     return out
 
 
@@ -140,5 +163,11 @@ def render_clip(spec: ClipSpec) -> RenderedClip:
     frames = background.copy()
     fg = labels >= OBJECT_LABEL0
     frames[fg] = lut[labels[fg]]
-    masks = masks_from_labels(labels, _mask_ids(spec, scene.elements))
-    return RenderedClip(spec=spec, frames=frames, background=background, labels=labels, poses=poses, masks=masks)
+    return RenderedClip(
+        spec=spec,
+        frames=frames,
+        background=background,
+        labels=labels,
+        poses=poses,
+        mask_ids=_mask_ids(spec, scene.elements),
+    )

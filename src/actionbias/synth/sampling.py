@@ -29,7 +29,10 @@ def stream_key(text: str) -> int:
 def clip_streams(seed: int, split: str, index: int) -> dict[str, np.random.Generator]:
     """Independent generators for one clip, a pure function of (seed, split, index)."""
     root = np.random.SeedSequence([int(seed), stream_key(split), int(index)])
-    return {name: np.random.default_rng(child) for name, child in zip(STREAMS, root.spawn(len(STREAMS)))}
+    return {
+        name: np.random.default_rng(child)
+        for name, child in zip(STREAMS, root.spawn(len(STREAMS)), strict=True)
+    }
 
 
 def plan_rng(seed: int, purpose: str) -> np.random.Generator:

@@ -75,7 +75,9 @@ class SceneCanvas:
         return value_noise(self.rng, self.canvas, self.canvas, cell * self.size)
 
     def fractal(self, cells: tuple[float, ...] = (0.2, 0.07, 0.025)) -> np.ndarray:
-        return fractal_noise(self.rng, self.canvas, self.canvas, tuple(c * self.size for c in cells))
+        return fractal_noise(
+            self.rng, self.canvas, self.canvas, tuple(c * self.size for c in cells)
+        )
 
     def grain(self) -> np.ndarray:
         return grain(self.rng, self.canvas, self.canvas)
@@ -95,7 +97,9 @@ class SceneCanvas:
         return (self.fy >= y0) & (self.fy < y1)
 
     def _px(self, points: np.ndarray) -> np.ndarray:
-        return np.round((np.asarray(points, np.float64) * self.size + self.margin) * 16).astype(np.int32)
+        return np.round((np.asarray(points, np.float64) * self.size + self.margin) * 16).astype(
+            np.int32
+        )
 
     def polygon(self, points: Sequence[Sequence[float]]) -> np.ndarray:
         mask = np.zeros((self.canvas, self.canvas), np.uint8)
@@ -109,8 +113,15 @@ class SceneCanvas:
         """Straight band of `width` (frame fraction, at least one pixel)."""
         mask = np.zeros((self.canvas, self.canvas), np.uint8)
         a, b = self._px([p0, p1])
-        thick = max(1, int(round(width * self.size)))
-        cv2.line(mask, (int(a[0]) >> 4, int(a[1]) >> 4), (int(b[0]) >> 4, int(b[1]) >> 4), 1, thick, cv2.LINE_8)
+        thick = max(1, round(width * self.size))
+        cv2.line(
+            mask,
+            (int(a[0]) >> 4, int(a[1]) >> 4),
+            (int(b[0]) >> 4, int(b[1]) >> 4),
+            1,
+            thick,
+            cv2.LINE_8,
+        )
         return mask.astype(bool)
 
     def disc(self, cx: float, cy: float, r: float) -> np.ndarray:
@@ -202,7 +213,11 @@ def _boxing_ring(cv: SceneCanvas) -> None:
     apron = cv.between(floor, floor + 0.035)
     cv.paint("ring apron", apron, cv.textured((20, 40, 120), 0.1))
     for x in (_u(cv, -0.05, 0.05), _u(cv, 0.95, 1.05)):
-        cv.paint("corner post", cv.rect(x - 0.025, floor - 0.4, x + 0.025, floor + 0.02), cv.colour((200, 200, 210)))
+        cv.paint(
+            "corner post",
+            cv.rect(x - 0.025, floor - 0.4, x + 0.025, floor + 0.02),
+            cv.colour((200, 200, 210)),
+        )
     for k, rgb in enumerate(((210, 30, 35), (240, 240, 240), (35, 60, 205))):
         y = floor - 0.08 - 0.11 * k
         cv.paint("ropes", cv.line((-0.2, y), (1.2, y + _u(cv, -0.01, 0.01)), 0.022), cv.colour(rgb))
@@ -274,7 +289,7 @@ def _ski_slope(cv: SceneCanvas) -> None:
     _sky(cv, horizon, (165, 195, 235), (228, 236, 246), 0.15)
     xs = np.linspace(-0.3, 1.3, 9)
     peaks = [(float(x), horizon - _u(cv, 0.08, 0.3)) for x in xs]
-    outline = [(-0.3, horizon + 0.01)] + peaks + [(1.3, horizon + 0.01)]
+    outline = [(-0.3, horizon + 0.01), *peaks, (1.3, horizon + 0.01)]
     mountains = cv.polygon(outline)
     rock = cv.textured((105, 120, 148), 0.18)
     caps = cv.fy < (horizon - 0.1 + 0.05 * cv.noise(0.05))
@@ -345,7 +360,9 @@ def _tennis_court(cv: SceneCanvas) -> None:
     cv.paint("court surround", cv.below(horizon), cv.textured((52, 132, 82), 0.06))
     court = cv.polygon([(0.18, horizon + 0.03), (0.82, horizon + 0.03), (1.35, 1.3), (-0.35, 1.3)])
     cv.paint("court", court, cv.textured((42, 92, 172), 0.06))
-    lines = cv.converging(horizon + 0.03, 0.5, -0.22, 0.02) | cv.converging(horizon + 0.03, 0.5, 1.22, 0.02)
+    lines = cv.converging(horizon + 0.03, 0.5, -0.22, 0.02) | cv.converging(
+        horizon + 0.03, 0.5, 1.22, 0.02
+    )
     lines |= cv.converging(horizon + 0.03, 0.5, 0.5, 0.012)
     lines |= cv.ground_line(horizon + 0.03, 4.0, 0.03) | cv.ground_line(horizon + 0.03, 1.6, 0.03)
     lines &= cv.below(horizon + 0.03) & (court | cv.ground_line(horizon + 0.03, 4.0, 0.03))
@@ -410,13 +427,19 @@ def _football_pitch(cv: SceneCanvas) -> None:
     bands = cv.perspective_bands(horizon, 0.9, _u(cv, 0, 1))
     grass[bands] *= 0.82
     cv.paint("grass", cv.below(horizon), grass)
-    lines = cv.ground_line(horizon, 2.2, 0.02) | cv.converging(horizon, _u(cv, 0.3, 0.7), _u(cv, -0.6, 1.6), 0.02)
+    lines = cv.ground_line(horizon, 2.2, 0.02) | cv.converging(
+        horizon, _u(cv, 0.3, 0.7), _u(cv, -0.6, 1.6), 0.02
+    )
     cv.paint("pitch lines", lines & cv.below(horizon), cv.colour((245, 245, 245)))
     gx = _u(cv, 0.1, 0.5)
     top = horizon - 0.16
     net = cv.rect(gx, top, gx + 0.5, horizon + 0.03)
     mesh = stripes(cv.fx, 0.02, 0.25) | stripes(cv.fy, 0.02, 0.25)
-    net_img = np.where(mesh[..., None], cv.colour((230, 230, 230))[None, None], cv.colour((60, 140, 60))[None, None])
+    net_img = np.where(
+        mesh[..., None],
+        cv.colour((230, 230, 230))[None, None],
+        cv.colour((60, 140, 60))[None, None],
+    )
     cv.paint("net", net, net_img)
     posts = cv.rect(gx - 0.012, top - 0.012, gx + 0.512, top + 0.008)
     posts |= cv.rect(gx - 0.012, top, gx + 0.008, horizon + 0.03)
@@ -428,7 +451,9 @@ def _dojo(cv: SceneCanvas) -> None:
     floor = _u(cv, 0.58, 0.65)
     paper = cv.textured((236, 226, 198), 0.05)
     cv.paint("shoji screen", ~cv.below(floor), paper)
-    lattice = (stripes(cv.fx + _u(cv, 0, 1), 0.09, 0.1) | stripes(cv.fy, 0.11, 0.09)) & ~cv.below(floor)
+    lattice = (stripes(cv.fx + _u(cv, 0, 1), 0.09, 0.1) | stripes(cv.fy, 0.11, 0.09)) & ~cv.below(
+        floor
+    )
     cv.paint("lattice", lattice, cv.textured((92, 60, 34), 0.1))
     beam = cv.between(floor - 0.03, floor)
     cv.paint("lattice", beam, cv.colour((70, 44, 26)))
@@ -449,7 +474,9 @@ def _basketball_court(cv: SceneCanvas) -> None:
     by = floor - _u(cv, 0.42, 0.48)
     board = cv.rect(bx, by, bx + 0.3, by + 0.19)
     cv.paint("backboard", board, cv.colour((240, 240, 245)))
-    square = cv.rect(bx + 0.1, by + 0.07, bx + 0.2, by + 0.17) & ~cv.rect(bx + 0.112, by + 0.082, bx + 0.188, by + 0.17)
+    square = cv.rect(bx + 0.1, by + 0.07, bx + 0.2, by + 0.17) & ~cv.rect(
+        bx + 0.112, by + 0.082, bx + 0.188, by + 0.17
+    )
     cv.paint("backboard", square, cv.colour((210, 40, 40)))
     ring = cv.ellipse_ring(bx + 0.15, by + 0.2, 0.07, 0.018, 0.012)
     cv.paint("hoop", ring, cv.colour((240, 110, 20)))
@@ -470,8 +497,16 @@ def _basketball_court(cv: SceneCanvas) -> None:
 def _studio(backdrop: RGBLike, floor_rgb: RGBLike) -> Painter:
     def paint(cv: SceneCanvas) -> None:
         floor = _u(cv, 0.62, 0.7)
-        cv.paint("studio backdrop", ~cv.below(floor), cv.gradient(backdrop, np.asarray(backdrop) * 0.92, 0.0, floor))
-        cv.paint("studio floor", cv.below(floor), cv.gradient(np.asarray(floor_rgb) * 0.95, floor_rgb, floor, 1.0))
+        cv.paint(
+            "studio backdrop",
+            ~cv.below(floor),
+            cv.gradient(backdrop, np.asarray(backdrop) * 0.92, 0.0, floor),
+        )
+        cv.paint(
+            "studio floor",
+            cv.below(floor),
+            cv.gradient(np.asarray(floor_rgb) * 0.95, floor_rgb, floor, 1.0),
+        )
 
     return paint
 
@@ -501,7 +536,7 @@ SCENES: dict[str, Painter] = {**HOME_SCENES, **NEUTRAL_SCENES}
 
 def canvas_size(frame_size: int, margin: float = 0.14) -> int:
     """Canvas edge for a frame: room for camera pan and zoom-out on every side."""
-    return int(math.ceil(frame_size * (1.0 + 2.0 * margin)))
+    return math.ceil(frame_size * (1.0 + 2.0 * margin))
 
 
 def build_scene(spec: SceneSpec, frame_size: int, size: int | None = None) -> Scene:

@@ -19,9 +19,7 @@ def value_noise(rng: np.random.Generator, height: int, width: int, cell: float) 
     gh = int(height / cell) + 3
     gw = int(width / cell) + 3
     grid = rng.random((gh, gw)).astype(np.float32)
-    up = cv2.resize(
-        grid, (int(round(gw * cell)), int(round(gh * cell))), interpolation=cv2.INTER_CUBIC
-    )
+    up = cv2.resize(grid, (round(gw * cell), round(gh * cell)), interpolation=cv2.INTER_CUBIC)
     oy = int(rng.integers(0, max(1, up.shape[0] - height)))
     ox = int(rng.integers(0, max(1, up.shape[1] - width)))
     return np.clip(up[oy : oy + height, ox : ox + width], 0.0, 1.0)
@@ -36,7 +34,7 @@ def fractal_noise(
 ) -> np.ndarray:
     """Sum of value-noise octaves, rescaled to roughly [0, 1] with mean 0.5."""
     total = np.zeros((height, width), np.float32)
-    for cell, weight in zip(cells, weights):
+    for cell, weight in zip(cells, weights, strict=True):
         total += weight * value_noise(rng, height, width, cell)
     total /= sum(weights)
     return np.clip((total - 0.5) * 1.8 + 0.5, 0.0, 1.0)

@@ -63,7 +63,7 @@ class Timeline:
             bump = np.sin(math.pi * u[active])
             thigh = SEGMENTS.index(f"{lead} thigh")
             shin = SEGMENTS.index(f"{lead} shin")
-            for i, b in zip(np.flatnonzero(active), bump):
+            for i, b in zip(np.flatnonzero(active), bump, strict=True):
                 out[i, 3 * thigh : 3 * thigh + 3] = sph(3.0 + 14.0 * b, 0.0)
                 out[i, 3 * shin : 3 * shin + 3] = sph(2.0 + 10.0 * b, 0.0)
         out[:, SCALAR_INDEX["shift"]] = shift
@@ -75,8 +75,8 @@ class Timeline:
         out = idle.copy()
         half = BLEND_SECONDS / 2
         for inst in self.instances:
-            f0 = int(math.ceil(inst.start * fps - 1e-9))
-            f1 = int(math.ceil(inst.end * fps - 1e-9))
+            f0 = math.ceil(inst.start * fps - 1e-9)
+            f1 = math.ceil(inst.end * fps - 1e-9)
             action = inst.motion.poses(max(f1 - f0, 1), fps)
             frames = np.flatnonzero((t >= inst.start - half) & (t < inst.end + half))
             if frames.size == 0:
@@ -118,7 +118,7 @@ def sample_timeline(
     steps = []
     cursor = 0.0
     position = 0.0
-    for i, (label, length) in enumerate(zip(labels, lengths)):
+    for i, (label, length) in enumerate(zip(labels, lengths, strict=True)):
         gap = float(gaps[i])
         _maybe_step(rng, cursor, gap, steps, position)
         position = sum(d for _, d in steps)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -23,6 +22,7 @@ import av
 import cv2
 import numpy as np
 
+from actionbias.fileio import atomic_path, make_staging_dir
 from actionbias.video.frame_folder import IMAGE_EXTENSIONS, numbered_images
 
 _CONTAINER_FORMATS = {".mp4": "mp4", ".m4v": "mp4", ".mov": "mov", ".mkv": "matroska"}
@@ -52,12 +52,6 @@ def _pad_even(frame: np.ndarray) -> np.ndarray:
     if h % 2 == 0 and w % 2 == 0:
         return frame
     return cv2.copyMakeBorder(frame, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
-
-
-def _temp_sibling(path: Path, suffix: str = "") -> Path:
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=f".tmp{suffix}", dir=path.parent)
-    os.close(fd)
-    return Path(name)
 
 
 def write_video(
@@ -106,8 +100,6 @@ def write_video(
             f"{path}: H.264 yuv420p needs even width and height, got {w}x{h} "
             "(pass pad_to_even=True to pad)"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _temp_sibling(path, path.suffix)
     options = {"movflags": "+faststart"} if faststart and fmt in ("mp4", "mov") else {}
     options_for_codec: dict[str, str] = {}
     if codec in ("libx264", "libx265"):
@@ -115,23 +107,22 @@ def write_video(
     if gop is not None:
         options_for_codec["g"] = str(int(gop))
     options_for_codec.update({str(k): str(v) for k, v in (codec_options or {}).items()})
-    try:
-        with av.open(str(tmp), "w", format=fmt, options=options) as container:
-            stream = container.add_stream(
-                codec, rate=Fraction(fps).limit_denominator(1001), options=options_for_codec
-            )
-            stream.width, stream.height = w + w % 2, h + h % 2
-            stream.pix_fmt = "yuv420p"
-            if rotation % 360:
-                _set_rotation(stream, rotation)
-            for i, frame in enumerate(itertools.chain([first], source)):
-                frame = _pad_even(_check_frame(frame, i, first.shape))
-                video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
-                container.mux(stream.encode(video_frame))
-            container.mux(stream.encode(None))
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with (
+        atomic_path(path) as tmp,
+        av.open(str(tmp), "w", format=fmt, options=options) as container,
+    ):
+        stream = container.add_stream(
+            codec, rate=Fraction(fps).limit_denominator(1001), options=options_for_codec
+        )
+        stream.width, stream.height = w + w % 2, h + h % 2
+        stream.pix_fmt = "yuv420p"
+        if rotation % 360:
+            _set_rotation(stream, rotation)
+        for i, frame in enumerate(itertools.chain([first], source)):
+            frame = _pad_even(_check_frame(frame, i, first.shape))
+            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            container.mux(stream.encode(video_frame))
+        container.mux(stream.encode(None))
     return path
 
 
@@ -178,8 +169,7 @@ def write_frame_folder(
     existing = _existing_frames(directory)
     if existing and not overwrite:
         raise FileExistsError(f"{directory}: already holds {len(existing)} frame images")
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+    staging = make_staging_dir(directory)
     try:
         shape = None
         count = 0

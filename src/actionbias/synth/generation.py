@@ -97,7 +97,7 @@ def _run_job(job: _Job) -> dict[str, Any]:
     spec = job.item.spec
     clip = render_clip(spec)
     t1 = time.perf_counter()
-    person = clip.masks["person"]
+    person = clip.person
     if job.kind == "clip":
         item = job.item
         assert isinstance(item, PlannedClip) and spec.label is not None
@@ -118,7 +118,13 @@ def _run_job(job: _Job) -> dict[str, Any]:
     else:
         item = job.item
         assert isinstance(item, PlannedVideo)
-        write_video(out / "untrimmed" / "videos" / f"{item.video_id}.mp4", clip.frames, fps=spec.fps, crf=job.crf, preset=VIDEO_PRESET)
+        write_video(
+            out / "untrimmed" / "videos" / f"{item.video_id}.mp4",
+            clip.frames,
+            fps=spec.fps,
+            crf=job.crf,
+            preset=VIDEO_PRESET,
+        )
         save_masks(out / "untrimmed" / "masks" / f"{item.video_id}.npz", {"person": person})
         name = item.video_id
     t2 = time.perf_counter()
@@ -140,7 +146,9 @@ def _execute(jobs: list[_Job], workers: int) -> Iterator[dict[str, Any]]:
         for job in jobs:
             yield _run_job(job)
         return
-    context = multiprocessing.get_context()
+    # "spawn", not fork: a forked child inherits OpenCV's and libx264's thread pools
+    # in whatever state the parent left them, and can deadlock on its first call.
+    context = multiprocessing.get_context("spawn")
     with context.Pool(processes=workers, initializer=_init_worker) as pool:
         yield from pool.imap_unordered(_run_job, jobs, chunksize=1)
 
@@ -217,7 +225,9 @@ def _temporal_annotations(plan: Plan) -> TemporalAnnotations:
     for video in plan.videos:
         timeline = video.spec.motion
         segments = [
-            Segment(start=inst.start, end=inst.end, label=inst.label, label_id=classes.index(inst.label))
+            Segment(
+                start=inst.start, end=inst.end, label=inst.label, label_id=classes.index(inst.label)
+            )
             for inst in timeline.instances  # type: ignore[attr-defined]
         ]
         videos.append(
@@ -237,7 +247,9 @@ def _description(plan: Plan, preset: str) -> dict[str, Any]:
     config = plan.config
     counts = {split: len(plan.clips[split]) for split in SPLITS}
     counts["untrimmed"] = len(plan.videos)
-    scenes_used = sorted({c.scene for clips in plan.clips.values() for c in clips} | {v.scene for v in plan.videos})
+    scenes_used = sorted(
+        {c.scene for clips in plan.clips.values() for c in clips} | {v.scene for v in plan.videos}
+    )
     return {
         "format": FORMAT_VERSION,
         "actionbias_version": actionbias.__version__,
@@ -247,7 +259,9 @@ def _description(plan: Plan, preset: str) -> dict[str, Any]:
         "classes": list(config.classes),
         "home_scenes": {c: ACTIONS[c].home_scene for c in config.classes},
         "objects": {c: ACTIONS[c].object for c in config.classes},
-        "reversed_pairs": [list(p) for p in REVERSED_PAIRS if p[0] in config.classes and p[1] in config.classes],
+        "reversed_pairs": [
+            list(p) for p in REVERSED_PAIRS if p[0] in config.classes and p[1] in config.classes
+        ],
         "neutral_scenes": list(NEUTRAL_SCENES),
         "counts": counts,
         "clip_seconds": config.frames / config.fps,
@@ -319,7 +333,9 @@ def generate(
     with the same settings is kept as is unless `force` is set.
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise BadInputError(f"seed must be a non-negative integer, got {seed!r}", where="field seed")
+        raise BadInputError(
+            f"seed must be a non-negative integer, got {seed!r}", where="field seed"
+        )
     config: SynthConfig = resolve_config(preset, overrides)
     workers = (os.cpu_count() or 1) if workers is None else int(workers)
     if workers < 1:
@@ -394,6 +410,11 @@ def generate(
     }
     write_json(
         out / "generation.json",
-        {"status": "complete", "started": started, "seconds": summary["seconds"], "summary": summary},
+        {
+            "status": "complete",
+            "started": started,
+            "seconds": summary["seconds"],
+            "summary": summary,
+        },
     )
     return {**summary, "skipped": False}
