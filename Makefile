@@ -31,6 +31,8 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/video_io.py
 	$(BIN)/python benchmarks/synth.py
+	$(BIN)/python benchmarks/segment.py
+	$(BIN)/python benchmarks/model_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache runs

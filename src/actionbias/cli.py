@@ -60,7 +60,16 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--frames", type=_positive_int, help="frames per trimmed clip")
     p.add_argument("--size", type=_positive_int, help="frame height and width in pixels")
     p.add_argument("--fps", type=float, help="frames per second of the written videos")
+    for split in ("train", "val", "test", "mimetic"):
+        p.add_argument(f"--{split}", type=int, metavar="N", help=f"{split} clips per class")
+    p.add_argument("--untrimmed", type=int, metavar="N", help="number of untrimmed videos")
+    p.add_argument(
+        "--hat-splits",
+        help="comma-separated splits written as HAT ori/seg/inp PNG folders (e.g. test,swap)",
+    )
+    p.add_argument("--crf", type=int, help="H.264 quality (0 lossless .. 51)")
     p.add_argument("--workers", type=_positive_int, help="parallel worker processes")
+    p.add_argument("--force", action="store_true", help="regenerate even if OUT is up to date")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=_run_synth)
 
@@ -68,17 +77,18 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
 def _run_synth(args: argparse.Namespace) -> int:
     from actionbias.synth import generate
 
-    overrides = {
-        key: getattr(args, key)
-        for key in ("correlation", "classes", "frames", "size", "fps")
-        if getattr(args, key) is not None
-    }
+    keys = ("correlation", "classes", "frames", "size", "fps", "train", "val", "test")
+    keys += ("mimetic", "untrimmed", "crf")
+    overrides = {key: getattr(args, key) for key in keys if getattr(args, key) is not None}
+    if args.hat_splits:
+        overrides["hat_splits"] = [s.strip() for s in args.hat_splits.split(",") if s.strip()]
     summary = generate(
         args.out,
         preset=args.preset,
         seed=args.seed,
         workers=args.workers,
         progress=not args.no_progress,
+        force=args.force,
         **overrides,
     )
     print(json.dumps(summary, indent=2, sort_keys=True, default=str))
@@ -207,8 +217,13 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
     )
     _add_dataset_args(p)
     _add_run_args(p)
-    p.add_argument("--backend", default="mediapipe", help="mediapipe | oracle (%(default)s)")
+    p.add_argument(
+        "--backend", default="mediapipe", help="mediapipe | oracle | yolo-sam2 (%(default)s)"
+    )
     p.add_argument("--model", choices=("selfie", "pose"), help="mediapipe model (selfie)")
+    p.add_argument("--detector", help="yolo-sam2: object detector checkpoint (path or id)")
+    p.add_argument("--sam2", help="yolo-sam2: SAM2 video checkpoint (path or id)")
+    p.add_argument("--device", help="yolo-sam2: cpu | cuda")
     p.set_defaults(handler=_run_segment_cmd)
 
 
@@ -216,7 +231,11 @@ def _run_segment_cmd(args: argparse.Namespace) -> int:
     from actionbias.segment import parse_shard
     from actionbias.segment.commands import run_segment
 
-    options = {"model": args.model} if args.model else {}
+    options = {
+        key: getattr(args, key)
+        for key in ("model", "detector", "sam2", "device")
+        if getattr(args, key) is not None
+    }
     stats = run_segment(
         _load_records(args),
         args.out,

@@ -1,9 +1,11 @@
 """Person masks and the counterfactual videos built from them.
 
-Masks: ``build_segmenter("mediapipe" | "oracle", **options)`` returns a
+Masks: ``build_segmenter("mediapipe" | "oracle" | "yolo-sam2", **options)`` returns a
 `PersonSegmenter` whose ``segment(frames, indices=None, record=None)`` gives float32
 ``T x H x W`` soft masks; `MaskCache` stores them per video (atomic, compressed) and
-`segment_videos` runs a backend over a dataset shard with resume.
+`segment_videos` runs a backend over a dataset shard with resume. ``yolo-sam2``
+(the paper's pipeline: first confident person box -> SAM2 video propagation) lives
+in `actionbias.segment.yolo_sam2` and needs the optional ``transformers``.
 
 Counterfactuals (pure numpy/OpenCV on arrays): `human_only`, `background_only`
 (OpenCV inpainting) or `load_inpainted_frames` (HAT ``inp/``), `hat_swap` and

@@ -7,7 +7,8 @@ the same backend name and options on the same video may share cached masks, any
 change of option must change ``options()``.
 
 Backends are built by name so that the command line stays thin:
-``build_segmenter("mediapipe", model="pose")``, ``build_segmenter("oracle")``.
+``build_segmenter("mediapipe", model="pose")``, ``build_segmenter("oracle")``,
+``build_segmenter("yolo-sam2", detector=..., sam2=...)``.
 """
 
 from __future__ import annotations
@@ -101,3 +102,7 @@ def _ensure_builtin() -> None:
         from actionbias.segment.oracle import OracleSegmenter
 
         register_segmenter("oracle", OracleSegmenter)
+    if "yolo-sam2" not in _REGISTRY:  # transformers is imported only when one is built
+        from actionbias.segment.yolo_sam2 import YoloSam2Segmenter
+
+        register_segmenter("yolo-sam2", YoloSam2Segmenter)
