@@ -110,3 +110,43 @@ def test_synth_tiny_then_check_and_probe(tmp_path: Path, capsys):
     assert main(["probe", str(video)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["num_frames"] > 0 and info["kind"] == "video"
+
+
+def _last_json(text: str) -> dict:
+    """The JSON object a command printed last (Lightning may print lines before it)."""
+    start = text.rindex("\n{\n") + 1 if "\n{\n" in text else 0
+    return json.JSONDecoder().raw_decode(text[start:])[0]
+
+
+def test_train_resume_and_evaluate_commands(tmp_path: Path, capsys):
+    data = tmp_path / "sa"
+    assert main(["synth", "--out", str(data), "--preset", "tiny", "--no-progress"]) == 0
+    capsys.readouterr()
+    run = tmp_path / "run"
+    args = ["train", "--model", "slow_tiny", "--data", str(data), "--out", str(run)]
+    assert main([*args, "--epochs", "1", "--set", "trainer.progress=false"]) == 0
+    first = _last_json(capsys.readouterr().out)
+    assert first["epochs"] == 1 and first["resumed_from"] is None
+    assert main([*args, "--epochs", "2", "--set", "trainer.progress=false"]) == 0
+    second = _last_json(capsys.readouterr().out)
+    assert second["epochs"] == 2 and second["resumed_from"].endswith("last.ckpt")
+    preds = tmp_path / "preds.jsonl"
+    code = main(
+        [
+            "evaluate",
+            second["best_checkpoint"],
+            "--data",
+            str(data),
+            "--splits",
+            "test,swap",
+            "--out",
+            str(preds),
+            "--bootstrap",
+            "50",
+        ]
+    )
+    assert code == 0
+    summary = _last_json(capsys.readouterr().out)
+    assert set(summary["groups"]) == {"test", "swap"}
+    assert "sberr" in summary["groups"]["swap"]["swap"]
+    assert preds.is_file()

@@ -335,6 +335,101 @@ def _run_swap_cmd(args: argparse.Namespace) -> int:
     return _finish(stats)
 
 
+# --------------------------------------------------------------------------- train
+
+
+def _add_train(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "train",
+        help="train a registered model (Lightning; checkpoints every epoch, resumes)",
+        description=(
+            "Train a model from the registry on any manifest or a SynthAct directory. "
+            "Config = recipe (paper | synthact | a YAML file) <- flags <- --set KEY=VALUE. "
+            "Running again with the same --out resumes from last.ckpt."
+        ),
+    )
+    p.add_argument("--config", default="synthact", help="recipe name or YAML (%(default)s)")
+    p.add_argument("--model", help="registered model name (e.g. slow_r50, dual_sum)")
+    p.add_argument("--data", help="training data: manifest, SynthAct dir or HAT root")
+    p.add_argument("--val", help="validation data (default: the training data's val split)")
+    p.add_argument("--out", required=True, help="run directory")
+    p.add_argument("--epochs", type=_positive_int, help="maximum epochs")
+    p.add_argument("--devices", help="Lightning devices (e.g. 1, 4, auto)")
+    p.add_argument("--num-nodes", type=_positive_int, help="Lightning nodes for DDP")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="config override"
+    )
+    p.set_defaults(handler=_run_train)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from actionbias.train import load_config, train
+
+    overrides = [f"run_dir={args.out}"]
+    flag_keys = {
+        "model": "model.name",
+        "data": "data.train",
+        "val": "data.val",
+        "epochs": "trainer.max_epochs",
+        "devices": "trainer.devices",
+        "num_nodes": "trainer.num_nodes",
+        "seed": "seed",
+    }
+    for attr, key in flag_keys.items():
+        value = getattr(args, attr)
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    if args.data is not None and args.val is None:
+        overrides.append(f"data.val={args.data}")
+    overrides.extend(args.set)
+    result = train(load_config(args.config, overrides))
+    print(
+        json.dumps(
+            {
+                "run_dir": str(result.run_dir),
+                "best_checkpoint": str(result.best_checkpoint),
+                "best_score": result.best_score,
+                "monitor": result.monitor,
+                "epochs": result.epochs,
+                "resumed_from": str(result.resumed_from) if result.resumed_from else None,
+                "skipped": result.skipped,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
+def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "evaluate",
+        help="predict every clip with a checkpoint and compute all bias figures",
+        description=(
+            "Write per-video predictions (JSONL, the `actionbias metrics` format) for a "
+            "dataset and print accuracy, SHAcc and SBErr with bootstrap intervals."
+        ),
+    )
+    p.add_argument("checkpoint", type=Path, help="checkpoint written by `actionbias train`")
+    p.add_argument("--data", required=True, help="manifest, SynthAct dir or HAT root")
+    p.add_argument("--splits", help="comma-separated splits of a SynthAct dir (test,swap,mimetic)")
+    p.add_argument("--out", required=True, type=Path, help="predictions file (.jsonl)")
+    p.add_argument("--bootstrap", type=_positive_int, default=2000, help="resamples (%(default)s)")
+    p.set_defaults(handler=_run_evaluate)
+
+
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from actionbias.audit import summarize
+    from actionbias.train import evaluate
+
+    splits = [s.strip() for s in args.splits.split(",") if s.strip()] if args.splits else None
+    result = evaluate(args.checkpoint, args.data, args.out, splits=splits)
+    summary = summarize(result.table, n_boot=args.bootstrap)
+    summary["skipped"] = result.skipped.to_dict()
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
 # --------------------------------------------------------------------------- metrics
 
 
@@ -403,6 +498,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_segment,
         _add_inpaint,
         _add_swap,
+        _add_train,
+        _add_evaluate,
         _add_metrics,
     ):
         add(sub)

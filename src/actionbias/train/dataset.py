@@ -1,0 +1,174 @@
+"""Clips as a torch Dataset: broken ones skipped and counted, small sets kept in memory.
+
+Broken media never crash a run. In a DataLoader worker a clip that fails to decode
+(or has no usable mask) comes back as a ``{"skipped": (id, path, reason)}`` marker;
+`collate` drops it from the batch and forwards the marker, and the LightningModule
+adds it to the run's `SkipLog` in the main process — a worker's own log would be
+lost with the worker. A dataset that is decoded up front (`preload`) finds its
+broken clips before training starts and simply leaves them out.
+
+Scene swap doubles the dataset the way the paper did: item ``i < N`` is clip ``i``
+as it is, item ``N + i`` is clip ``i`` with its person pasted on a background drawn
+once from ``(seed, clip id)``, so the augmented copy is the same clip every epoch,
+as in a materialised augmented dataset, and the same whichever worker loads it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler, default_collate
+
+from actionbias.data import SkipLog, VideoRecord
+from actionbias.errors import BadInputError, VideoReadError
+from actionbias.train.clips import ClipSpec, DecodedClip, decode_record, model_inputs
+from actionbias.train.masks import MaskSource
+
+log = logging.getLogger(__name__)
+
+SKIPPED = "skipped"
+
+
+def skip_reason(err: BadInputError) -> str:
+    """The reason without the path (the skip log stores the path separately)."""
+    if isinstance(err, VideoReadError):
+        return err.reason
+    return str(err)
+
+
+class ClipDataset(Dataset):
+    """Model inputs plus ``label`` and ``index`` (position in ``records``) per item.
+
+    ``clips``, when given, holds the already decoded clip of every record (see
+    `preload`). ``augment`` is a `SceneSwapAugment`-like callable
+    ``(frames, mask, key) -> frames``; with it the dataset has two items per record.
+    """
+
+    def __init__(
+        self,
+        records: Sequence[VideoRecord],
+        spec: ClipSpec,
+        needs: Sequence[str],
+        masks: MaskSource | None = None,
+        clips: Sequence[DecodedClip] | None = None,
+        augment: Callable[..., np.ndarray] | None = None,
+    ) -> None:
+        if clips is not None and len(clips) != len(records):
+            raise ValueError(f"{len(clips)} decoded clips for {len(records)} records")
+        if (augment is not None or "human" in needs or "mask" in needs) and masks is None:
+            raise ValueError("person masks are needed (model inputs or scene swap) but not given")
+        self.records = list(records)
+        self.spec = spec
+        self.needs = tuple(needs)
+        self.masks = masks
+        self.clips = list(clips) if clips is not None else None
+        self.augment = augment
+
+    @property
+    def num_records(self) -> int:
+        return len(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records) * (2 if self.augment is not None else 1)
+
+    def record_of(self, index: int) -> VideoRecord:
+        return self.records[index % len(self.records)]
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        position = index % len(self.records)
+        record = self.records[position]
+        if self.clips is not None:
+            clip = self.clips[position]
+        else:
+            try:
+                clip = decode_record(record, self.spec, self.masks)
+            except BadInputError as err:
+                return {SKIPPED: (record.id, record.path, skip_reason(err))}
+        if index >= len(self.records):
+            assert self.augment is not None and clip.mask is not None
+            clip = DecodedClip(self.augment(clip.frames, clip.mask, key=record.id), clip.mask)
+        item: dict[str, Any] = model_inputs(clip, self.needs, self.spec)
+        item["label"] = torch.tensor(
+            -1 if record.label_id is None else record.label_id, dtype=torch.long
+        )
+        item["index"] = torch.tensor(index, dtype=torch.long)
+        return item
+
+
+def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stack the good items; pass the skip markers on under ``"skipped"``."""
+    skipped = [item[SKIPPED] for item in items if SKIPPED in item]
+    good = [item for item in items if SKIPPED not in item]
+    batch: dict[str, Any] = default_collate(good) if good else {}
+    batch[SKIPPED] = skipped
+    return batch
+
+
+class EpochSampler(Sampler[int]):
+    """A permutation that is a pure function of ``(seed, epoch)``.
+
+    Lightning calls ``set_epoch`` before every epoch, so a resumed run visits the
+    clips in the same order as an uninterrupted one would have.
+    """
+
+    def __init__(self, size: int, seed: int = 0, shuffle: bool = True) -> None:
+        self.size = size
+        self.seed = seed
+        self.shuffle = shuffle
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.size
+
+    def __iter__(self) -> Iterator[int]:
+        if not self.shuffle:
+            return iter(range(self.size))
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(torch.randperm(self.size, generator=generator).tolist())
+
+
+def preload(
+    records: Sequence[VideoRecord],
+    spec: ClipSpec,
+    masks: MaskSource | None,
+    skip_log: SkipLog,
+    workers: int = 1,
+    label: str = "clips",
+) -> tuple[list[VideoRecord], list[DecodedClip]]:
+    """Decode every record once (threads; order kept); broken ones go to ``skip_log``."""
+    started = time.perf_counter()
+
+    def load(record: VideoRecord) -> DecodedClip | BadInputError:
+        try:
+            return decode_record(record, spec, masks)
+        except BadInputError as err:
+            return err
+
+    kept: list[VideoRecord] = []
+    clips: list[DecodedClip] = []
+    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+        for record, result in zip(records, pool.map(load, records), strict=True):
+            if isinstance(result, BadInputError):
+                skip_log.add(record, skip_reason(result))
+            else:
+                kept.append(record)
+                clips.append(result)
+    megabytes = sum(c.frames.nbytes + (c.mask.nbytes if c.mask is not None else 0) for c in clips)
+    log.info(
+        "decoded %d %s into memory (%.1f MB) in %.1f s; %d skipped",
+        len(clips),
+        label,
+        megabytes / 2**20,
+        time.perf_counter() - started,
+        len(records) - len(kept),
+    )
+    return kept, clips
