@@ -28,12 +28,12 @@ import torch
 from actionbias.audit import NO_ANSWER, PredictionTable, write_predictions
 from actionbias.data import ClassLookup, Manifest, SkipLog, VideoRecord
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_write_text
 from actionbias.train.clips import ClipSpec
 from actionbias.train.config import DataConfig, config_from_dict
 from actionbias.train.datamodule import build_mask_source, should_cache
 from actionbias.train.dataset import SKIPPED, ClipDataset, EpochSampler, collate
 from actionbias.train.hardware import resolve_hardware
-from actionbias.train.history import atomic_write_text
 from actionbias.train.manifests import is_synthact, open_manifest, require_labels
 from actionbias.train.module import ClassifierModule
 from actionbias.train.runner import QUIET

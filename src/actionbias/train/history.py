@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ import lightning as L
 from torch import Tensor
 
 from actionbias.data import SkipLog
+from actionbias.fileio import atomic_write_text
 
 #: Lightning metric name -> history column.
 COLUMNS = {
@@ -34,22 +33,6 @@ COLUMNS = {
     "train/alpha_epoch": "train_alpha",
     "val/alpha": "val_alpha",
 }
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write via a temporary file in the same folder and a rename (no torn files)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_history(path: str | Path) -> list[dict[str, Any]]:

@@ -36,11 +36,12 @@ from lightning.pytorch.loggers import CSVLogger
 
 from actionbias.data import Manifest, SkipLog
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_write_text
 from actionbias.models import list_backbones, load_pretrained, model_entry
 from actionbias.train.config import TrainConfig
 from actionbias.train.datamodule import VideoDataModule
 from actionbias.train.hardware import Hardware, resolve_hardware
-from actionbias.train.history import EpochHistory, atomic_write_text, read_history
+from actionbias.train.history import EpochHistory, read_history
 from actionbias.train.manifests import open_manifest, require_labels
 from actionbias.train.module import ClassifierModule
 
