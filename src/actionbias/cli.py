@@ -121,6 +121,13 @@ def _run_probe(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- data
 
 
+def _load_manifest(path: Path, format: str, root: Path | None):
+    from actionbias.data import load_manifest
+
+    kwargs = {"root": root} if root is not None else {}
+    return load_manifest(path, format=format, **kwargs)
+
+
 def _add_data(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "data",
@@ -150,10 +157,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 def _run_data_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from actionbias.data import load_manifest
-
-    kwargs = {"root": args.root} if args.root is not None else {}
-    manifest = load_manifest(args.path, format=args.format, **kwargs)
+    manifest = _load_manifest(args.path, args.format, args.root)
     missing = manifest.missing_media()
     if missing and args.strict:
         first = missing[0]
@@ -191,10 +195,7 @@ def _add_run_args(p: argparse.ArgumentParser) -> None:
 
 
 def _load_records(args: argparse.Namespace):
-    from actionbias.data import load_manifest
-
-    kwargs = {"root": args.root} if args.root is not None else {}
-    return load_manifest(args.data, format=args.format, **kwargs)
+    return _load_manifest(args.data, args.format, args.root)
 
 
 def _finish(stats) -> int:
