@@ -402,33 +402,56 @@ def _run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_evaluate(sub: argparse._SubParsersAction) -> None:
+def _add_audit(sub: argparse._SubParsersAction) -> None:
+    """`audit`, `sweep` and `evaluate`: their flags and handlers live in actionbias.audit."""
+    from actionbias.audit.commands import add_audit_parsers
+
+    add_audit_parsers(sub)
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    from actionbias.report.commands import add_report_arguments
+
     p = sub.add_parser(
-        "evaluate",
-        help="predict every clip with a checkpoint and compute all bias figures",
+        "report",
+        help="one self-contained HTML report from audit/demo run directories",
         description=(
-            "Write per-video predictions (JSONL, the `actionbias metrics` format) for a "
-            "dataset and print accuracy, SHAcc and SBErr with bootstrap intervals."
+            "Collect every run directory (config.json + metrics.json) under the given paths "
+            "and write one HTML file with inline plots: accuracy, SHAcc and SBErr with 95 % "
+            "intervals, per-class SBErr, frame sweeps, Table 2/3 analogues and paired tests."
         ),
     )
-    p.add_argument("checkpoint", type=Path, help="checkpoint written by `actionbias train`")
-    p.add_argument("--data", required=True, help="manifest, SynthAct dir or HAT root")
-    p.add_argument("--splits", help="comma-separated splits of a SynthAct dir (test,swap,mimetic)")
-    p.add_argument("--out", required=True, type=Path, help="predictions file (.jsonl)")
-    p.add_argument("--bootstrap", type=_positive_int, default=2000, help="resamples (%(default)s)")
-    p.set_defaults(handler=_run_evaluate)
+    add_report_arguments(p)
+    p.set_defaults(handler=_run_report)
 
 
-def _run_evaluate(args: argparse.Namespace) -> int:
-    from actionbias.audit import summarize
-    from actionbias.train import evaluate
+def _run_report(args: argparse.Namespace) -> int:
+    from actionbias.report.commands import report_command
 
-    splits = [s.strip() for s in args.splits.split(",") if s.strip()] if args.splits else None
-    result = evaluate(args.checkpoint, args.data, args.out, splits=splits)
-    summary = summarize(result.table, n_boot=args.bootstrap)
-    summary["skipped"] = result.skipped.to_dict()
-    print(json.dumps(summary, indent=2))
-    return 0
+    return report_command(args)
+
+
+def _add_demo(sub: argparse._SubParsersAction) -> None:
+    from actionbias.demo.commands import add_demo_arguments
+
+    p = sub.add_parser(
+        "demo",
+        help="the background-bias study end to end on SynthAct (generate, train, audit, report)",
+        description=(
+            "Generate SynthAct, train the baseline, segmented, dual-sum, dual-stack and "
+            "weighted-focus models with and without scene-swap augmentation, audit each on "
+            "test / swap / mimetic and write the Table 2/3 analogue and the HTML report. "
+            "Resumable: run it again to continue."
+        ),
+    )
+    add_demo_arguments(p)
+    p.set_defaults(handler=_run_demo)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from actionbias.demo.commands import cmd_demo
+
+    return cmd_demo(args)
 
 
 # --------------------------------------------------------------------------- metrics
@@ -440,7 +463,7 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
         help="every bias figure (accuracy, SHAcc, SBErr, breakdowns) from a predictions file",
         description=(
             "Compute accuracy (top-5 and mAP when scores are given), and on swap rows SHAcc, "
-            "SBErr and the remainder with per-class breakdowns, each with a bootstrap 95%% "
+            "SBErr and the remainder with per-class breakdowns, each with a bootstrap 95 % "
             "interval, from a CSV/JSONL of per-video predictions (columns: id, label, "
             "prediction, optional background_label, dataset, scores). With --compare, paired "
             "tests (bootstrap and McNemar) of the two models on their shared videos."
@@ -500,7 +523,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_inpaint,
         _add_swap,
         _add_train,
-        _add_evaluate,
+        _add_audit,
+        _add_report,
+        _add_demo,
         _add_metrics,
     ):
         add(sub)

@@ -1,9 +1,23 @@
 """Audits: turn (model, dataset, protocol) into per-video predictions and figures.
 
-For now the "bring your own predictions" path: any model's per-video
-predictions, read from CSV/JSONL, summarised with every figure of the paper
-and its confidence interval.
+* `predictions` / `summary`: the "bring your own predictions" path (any model's
+  per-video CSV/JSONL summarised with every figure of the paper and its interval).
+* `rundir`: the audit run directory every producer writes and the report reads
+  (config, predictions appended per batch, skips, metrics; resumable, shardable).
+* `scorers`: classifiers, CLIP/SigLIP, local and remote video LLMs behind two
+  interfaces (`ClipScorer`, `MCQAnswerer`); `mcq_prompt`: the paper's prompt and
+  the answer parser.
+* `runner.run_audit` / `sweep.run_sweep`: the audit and sweep workflows
+  (``actionbias audit | sweep | evaluate``, see `commands`).
+
+The workflow names are imported on first use, so that ``import actionbias.audit``
+(which training imports for the prediction format) stays light.
 """
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
 
 from actionbias.audit.predictions import (
     NO_ANSWER,
@@ -11,13 +25,60 @@ from actionbias.audit.predictions import (
     read_predictions,
     write_predictions,
 )
+from actionbias.audit.rundir import RunDir, read_config, read_run
 from actionbias.audit.summary import compare, summarize
+
+_LAZY = {
+    "run_audit": "actionbias.audit.runner",
+    "load_audit_data": "actionbias.audit.runner",
+    "write_questions": "actionbias.audit.runner",
+    "run_sweep": "actionbias.audit.sweep",
+    "CallableScorer": "actionbias.audit.scorers",
+    "ClassifierScorer": "actionbias.audit.scorers",
+    "ClipScorer": "actionbias.audit.scorers",
+    "EndpointVLMAnswerer": "actionbias.audit.scorers",
+    "LocalVLMAnswerer": "actionbias.audit.scorers",
+    "MCQAnswerer": "actionbias.audit.scorers",
+    "MCQReply": "actionbias.audit.scorers",
+    "ZeroShotScorer": "actionbias.audit.scorers",
+    "parse_model_string": "actionbias.audit.scorers",
+    "resolve_scorer": "actionbias.audit.scorers",
+    "MCQPrompt": "actionbias.audit.mcq_prompt",
+    "parse_answer": "actionbias.audit.mcq_prompt",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actionbias.audit' has no attribute {name!r}")
+    return getattr(import_module(module), name)
+
 
 __all__ = [
     "NO_ANSWER",
+    "CallableScorer",
+    "ClassifierScorer",
+    "ClipScorer",
+    "EndpointVLMAnswerer",
+    "LocalVLMAnswerer",
+    "MCQAnswerer",
+    "MCQPrompt",
+    "MCQReply",
     "PredictionTable",
+    "RunDir",
+    "ZeroShotScorer",
     "compare",
+    "load_audit_data",
+    "parse_answer",
+    "parse_model_string",
+    "read_config",
     "read_predictions",
+    "read_run",
+    "resolve_scorer",
+    "run_audit",
+    "run_sweep",
     "summarize",
     "write_predictions",
+    "write_questions",
 ]

@@ -21,6 +21,11 @@ Registered models (paper: "Seeing Beyond the Scene", section 4.1, appendix A.2):
 * ``weighted_focus`` — learned alpha re-weights person vs scene features via the
   mask (Eq. 1). Reads ``video`` and ``mask``; exposes ``alpha``.
 
+Zero-shot and chat models for audits (Hugging Face, loaded by id or path, not
+in the registry because they do not train here): `ZeroShotVideoClassifier`
+(CLIP, SigLIP, SigLIP 2 with the authors' prompt templates) and `InternVLChat`
+(InternVL3 multiple-choice answers from text or option-letter log-probs).
+
 The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``
 and the backbone options ``depths``, ``width``, ``stem_kernel``,
 ``temporal_kernels``, ``dropout``, ``zero_init_final_bn``, ``clip_size``.
@@ -42,6 +47,7 @@ from actionbias.models.checkpoint import (
 from actionbias.models.cost import count_macs, count_parameters, example_batch
 from actionbias.models.focus import WeightedFocus, resize_mask, weighted_mask
 from actionbias.models.fusion import DualBranch
+from actionbias.models.internvl import InternVLChat
 from actionbias.models.registry import (
     ModelEntry,
     build_model,
@@ -50,17 +56,26 @@ from actionbias.models.registry import (
     register_model,
 )
 from actionbias.models.slowonly import SlowOnly
+from actionbias.models.zeroshot import (
+    CLIP_KINETICS700_TEMPLATES,
+    SIGLIP_TEMPLATES,
+    ZeroShotVideoClassifier,
+)
 
 __all__ = [
     "BACKBONES",
+    "CLIP_KINETICS700_TEMPLATES",
     "INPUT_KEYS",
+    "SIGLIP_TEMPLATES",
     "DualBranch",
+    "InternVLChat",
     "LoadReport",
     "ModelEntry",
     "SlowOnly",
     "SlowSpec",
     "VideoClassifier",
     "WeightedFocus",
+    "ZeroShotVideoClassifier",
     "actionbias_to_pyslowfast",
     "backbone_spec",
     "build_model",

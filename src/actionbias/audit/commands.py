@@ -1,0 +1,304 @@
+"""The ``actionbias audit | sweep | evaluate`` commands: argument definitions and handlers.
+
+The CLI module stays thin: it creates the sub-parsers, calls the ``add_*``
+functions here for their flags and dispatches to ``cmd_*`` (each takes the
+parsed `argparse.Namespace` and returns an exit code). `add_audit_parsers`
+does all of it for one sub-parser group.
+
+Model strings (``--model``/``--models``) are documented in
+`actionbias.audit.scorers`: a checkpoint path, ``clip:ID``, ``siglip:ID``,
+``internvl:ID`` or ``openai:MODEL[@BASE_URL]``, each with ``?key=value``
+options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from actionbias.errors import BadInputError
+
+SUMMARY_KEYS = ("videos", "skipped", "no_answer", "errors", "complete")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """``"K/N"`` (0-based shard K of N) -> (K, N); None for no sharding."""
+    if text is None or text == "":
+        return None
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
+    if not match:
+        raise BadInputError(f"shard must look like K/N (e.g. 0/4), got {text!r}", where="--shard")
+    index, total = int(match.group(1)), int(match.group(2))
+    if total < 1 or not 0 <= index < total:
+        raise BadInputError(f"shard {text!r}: need 0 <= K < N", where="--shard")
+    return index, total
+
+
+def _splits(values: list[str] | str | None) -> list[str] | None:
+    """``--splits test swap`` or ``--splits test,swap`` (both forms, as the old flag)."""
+    if not values:
+        return None
+    items = [values] if isinstance(values, str) else values
+    out = [s.strip() for item in items for s in item.split(",") if s.strip()]
+    return out or None
+
+
+def _tags(values: list[str] | None) -> dict[str, Any] | None:
+    if not values:
+        return None
+    tags: dict[str, Any] = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInputError(f"tag must be KEY=VALUE, got {item!r}", where="--tag")
+        try:
+            tags[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            tags[key.strip()] = value
+    return tags
+
+
+def _prompt(args: argparse.Namespace):
+    from actionbias.audit.mcq_prompt import MCQPrompt
+
+    instruction = None if getattr(args, "no_instruction", False) else MCQPrompt().instruction
+    return MCQPrompt.from_style(getattr(args, "prompt_style", "neutral"), instruction)
+
+
+def _add_data_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="SynthAct folder, manifest (Kinetics/Mimetics CSV, list, HAT root) or swap_pairs.csv",
+    )
+    p.add_argument(
+        "--splits",
+        nargs="+",
+        metavar="SPLIT",
+        help="splits to audit (SynthAct default: test swap mimetic); 'test,swap' also works",
+    )
+    p.add_argument("--format", default="auto", help="manifest format (default: %(default)s)")
+    p.add_argument("--root", type=Path, help="media root the manifest's paths are relative to")
+    p.add_argument("--classes", type=Path, help="class list file (one name per line)")
+    p.add_argument("--group", help="group name of a single manifest (default: test/swap/mimetic)")
+
+
+def _add_run_flags(
+    p: argparse.ArgumentParser, frames_help: str, protocol: str = "all", frame_list: bool = False
+) -> None:
+    p.add_argument("--protocol", choices=("all", "mcq"), default=protocol, help="%(default)s")
+    if frame_list:
+        p.add_argument("--frames", nargs="+", type=_positive_int, default=[8], help=frames_help)
+    else:
+        p.add_argument("--frames", type=_positive_int, help=frames_help)
+    p.add_argument("--batch-size", type=_positive_int, default=8, help="%(default)s")
+    p.add_argument("--seed", type=int, default=0, help="question and bootstrap seed (0)")
+    p.add_argument("--questions", type=Path, help="MCQ questions file to answer (another run's)")
+    p.add_argument("--shard", help="process shard K of N (0-based, e.g. 0/4) into this run dir")
+    p.add_argument("--limit", type=_positive_int, help="at most N videos per group")
+    p.add_argument("--force", action="store_true", help="discard an existing run in --out")
+    p.add_argument("--device", help="torch device for local models (cpu, cuda, cuda:1)")
+    p.add_argument("--workers", type=_positive_int, help="decoding threads / loader workers")
+    p.add_argument("--bootstrap", type=_positive_int, default=2000, help="resamples (2000)")
+    p.add_argument(
+        "--prompt-style",
+        choices=("neutral", "prefixed", "human", "background"),
+        default="neutral",
+        help="MCQ prompt of the paper (Sec. 4.2, A.5) for video LLMs (%(default)s)",
+    )
+    p.add_argument(
+        "--no-instruction",
+        action="store_true",
+        help="leave out the 'Answer with the option's letter' line (bare paper prompt)",
+    )
+    p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="free-form run tags")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def add_audit_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags of ``actionbias audit``."""
+    p.add_argument(
+        "--model",
+        required=True,
+        help="checkpoint path | clip:ID | siglip:ID | internvl:ID | openai:MODEL[@BASE_URL]",
+    )
+    _add_data_flags(p)
+    p.add_argument("--out", required=True, type=Path, help="run directory")
+    p.add_argument("--name", help="display name of the model in the report")
+    _add_run_flags(p, "frames sampled uniformly per video (classifiers: the checkpoint's; else 8)")
+
+
+def add_sweep_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags of ``actionbias sweep``."""
+    p.add_argument("--models", required=True, nargs="+", help="model strings (see audit --model)")
+    _add_data_flags(p)
+    p.add_argument("--out", required=True, type=Path, help="root folder of the sweep's runs")
+    _add_run_flags(p, "frame counts (e.g. 1 2 4 8 16 32; default 8)", "mcq", frame_list=True)
+
+
+def add_evaluate_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags of ``actionbias evaluate`` (the audit of a checkpoint; the old flags still work)."""
+    p.add_argument("checkpoint", type=Path, help="checkpoint written by `actionbias train`")
+    _add_data_flags(p)
+    p.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="run directory; a .jsonl name writes only a predictions file (the old behaviour)",
+    )
+    p.add_argument("--name", help="display name of the model in the report")
+    _add_run_flags(p, "frames per clip (default: the checkpoint's)")
+
+
+def _audit_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "splits": _splits(args.splits),
+        "batch_size": args.batch_size,
+        "seed": args.seed,
+        "questions": args.questions,
+        "force": args.force,
+        "limit": args.limit,
+        "progress": not args.no_progress and sys.stderr.isatty(),
+        "device": args.device,
+        "prompt": _prompt(args),
+        "n_boot": args.bootstrap,
+        "tags": _tags(args.tag),
+        "data_format": args.format,
+        "root": args.root,
+        "classes": args.classes,
+        "group": args.group,
+        "workers": args.workers,
+    }
+
+
+def _summary(metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    out: dict[str, Any] = {"run_dir": str(run_dir), "name": metrics.get("run", {}).get("name")}
+    out.update({k: metrics[k] for k in SUMMARY_KEYS if k in metrics})
+    groups = {}
+    for name, group in metrics.get("summary", {}).get("groups", {}).items():
+        entry: dict[str, Any] = {"n": group["n"], "top1": group["top1"]}
+        if "swap" in group:
+            entry["shacc"] = group["swap"]["shacc"]
+            entry["sberr"] = group["swap"]["sberr"]
+        groups[name] = entry
+    out["groups"] = groups
+    return out
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from actionbias.audit.runner import run_audit
+
+    options = _audit_options(args)
+    metrics = run_audit(
+        args.model,
+        args.data,
+        args.out,
+        protocol=args.protocol,
+        frames=args.frames,
+        shard=parse_shard(args.shard),
+        name=args.name,
+        **options,
+    )
+    print(json.dumps(_summary(metrics, args.out), indent=2))
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from actionbias.audit.sweep import run_sweep
+
+    options = _audit_options(args)
+    if parse_shard(args.shard) is not None:
+        raise BadInputError("a sweep runs whole audits; shard single audits instead", "--shard")
+    entries = run_sweep(
+        args.models,
+        args.frames,
+        args.data,
+        args.out,
+        args.protocol,
+        **options,
+    )
+    print(json.dumps({"out": str(args.out), "runs": entries}, indent=2))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Audit a checkpoint; ``--out x.jsonl`` keeps the old predictions-file behaviour."""
+    if args.out.suffix.lower() in (".jsonl", ".json", ".ndjson"):
+        from actionbias.audit import summarize
+        from actionbias.train import evaluate
+
+        result = evaluate(args.checkpoint, args.data, args.out, splits=_splits(args.splits))
+        summary = summarize(result.table, n_boot=args.bootstrap, seed=args.seed)
+        summary["skipped"] = result.skipped.to_dict()
+        print(json.dumps(summary, indent=2))
+        return 0
+    from actionbias.audit.runner import run_audit
+
+    options = _audit_options(args)
+    metrics = run_audit(
+        {"type": "classifier", "checkpoint": str(args.checkpoint)},
+        args.data,
+        args.out,
+        protocol=args.protocol,
+        frames=args.frames,
+        shard=parse_shard(args.shard),
+        name=args.name,
+        **options,
+    )
+    # the full summary (as the old command printed) plus the run's counts
+    summary = dict(metrics["summary"])
+    summary.update({k: v for k, v in _summary(metrics, args.out).items() if k != "groups"})
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def add_audit_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``audit``, ``sweep`` and ``evaluate`` (handlers under ``handler``)."""
+    audit = sub.add_parser(
+        "audit",
+        help="audit a model's background bias on a dataset (resumable run directory)",
+        description=(
+            "Predict every video of a dataset with a classifier checkpoint, CLIP/SigLIP "
+            "zero-shot or a video LLM (local InternVL3 or an OpenAI-compatible endpoint) and "
+            "write a run directory: config.json, predictions.jsonl (appended per batch), "
+            "skipped.jsonl, metrics.json/csv (accuracy, SHAcc, SBErr with 95 % intervals). "
+            "Running it again resumes; --shard K/N splits the work over processes."
+        ),
+    )
+    add_audit_arguments(audit)
+    audit.set_defaults(handler=cmd_audit)
+    sweep = sub.add_parser(
+        "sweep",
+        help="audits over several models and frame counts (Figure 1a/1b curves)",
+        description=(
+            "One audit run per (model, frame count) under --out, all answering the same "
+            "MCQ questions; finished runs are skipped when run again."
+        ),
+    )
+    add_sweep_arguments(sweep)
+    sweep.set_defaults(handler=cmd_sweep)
+    evaluate = sub.add_parser(
+        "evaluate",
+        help="audit a checkpoint of `actionbias train` (accuracy, SHAcc, SBErr)",
+        description=(
+            "The audit of a trained classifier: a run directory with per-video predictions "
+            "and every bias figure. With --out NAME.jsonl only a predictions file is written."
+        ),
+    )
+    add_evaluate_arguments(evaluate)
+    evaluate.set_defaults(handler=cmd_evaluate)

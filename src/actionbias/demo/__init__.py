@@ -1,0 +1,48 @@
+"""`actionbias demo`: the background-bias study of "Seeing Beyond the Scene" on SynthAct.
+
+``run_demo(out_dir)`` generates SynthAct, trains the Slow-only baseline and the four
+mitigation models (segmented input, dual-branch sum/stack, weighted focus), each
+without and with scene-swap augmentation, audits every model on the in-distribution
+test split, the Action-Swap analogue (SHAcc, SBErr) and the Mimetics analogue, and
+writes the Table 2 / Table 3 analogue with confidence intervals and the HTML report.
+See `actionbias.demo.pipeline` for the run-directory layout and resume rules, and
+`actionbias.demo.tables` for how the intervals are made.
+
+Exports are loaded lazily: the command line imports `actionbias.demo.commands` to
+build its parser, and that must not pull in torch and Lightning.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "DemoResult",
+    "DemoRun",
+    "DemoTables",
+    "RunFigures",
+    "add_demo_arguments",
+    "build_tables",
+    "cmd_demo",
+    "run_demo",
+]
+
+_WHERE = {
+    "DemoResult": "actionbias.demo.pipeline",
+    "DemoRun": "actionbias.demo.pipeline",
+    "run_demo": "actionbias.demo.pipeline",
+    "DemoTables": "actionbias.demo.tables",
+    "RunFigures": "actionbias.demo.tables",
+    "build_tables": "actionbias.demo.tables",
+    "add_demo_arguments": "actionbias.demo.commands",
+    "cmd_demo": "actionbias.demo.commands",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actionbias.demo' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

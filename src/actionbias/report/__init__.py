@@ -1,0 +1,47 @@
+"""The HTML report: audit run directories -> one self-contained page with tables and plots.
+
+Reads the run-directory format of `actionbias.audit.rundir` (config.json,
+metrics.json, skipped.jsonl, predictions.jsonl for paired comparisons) and
+writes a single HTML file with inline CSS and base64 PNG figures.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+# Lazy exports: the command line builds its parser from `report.commands`, and
+# importing matplotlib for that would cost every `actionbias` call half a second.
+_EXPORTS = {
+    "add_report_arguments": "commands",
+    "report_command": "commands",
+    "build_html": "page",
+    "write_report": "page",
+    "ReportRun": "runs",
+    "collect_run_dirs": "runs",
+    "load_run": "runs",
+    "ScreenshotError": "screenshot",
+    "find_browser": "screenshot",
+    "render_screenshot": "screenshot",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = importlib.import_module(f"actionbias.report.{_EXPORTS[name]}")
+    return getattr(module, name)
+
+
+__all__ = [
+    "ReportRun",
+    "ScreenshotError",
+    "add_report_arguments",
+    "build_html",
+    "collect_run_dirs",
+    "find_browser",
+    "load_run",
+    "render_screenshot",
+    "report_command",
+    "write_report",
+]

@@ -1,0 +1,217 @@
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from actionbias.audit.runner import run_audit
+from actionbias.audit.scorers import (
+    CallableScorer,
+    ClipScorer,
+    LocalVLMAnswerer,
+    MCQAnswerer,
+    ZeroShotScorer,
+    describe,
+    parse_model_string,
+    read_chat_answer,
+)
+from actionbias.errors import BadInputError
+from actionbias.llm import TokenLogprob
+from actionbias.synth import generate, read_synthact
+from actionbias.video import read_clip
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
+import hf_tiny
+
+SYNTH_OPTIONS = {"untrimmed": 0, "hat_splits": "test", "train": 2, "val": 1}
+OPTIONS = [["eating ice cream"], ["running"], ["jumping"], ["playing basketball"], ["waving"]]
+
+
+@pytest.fixture(scope="module")
+def synthact(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tiny SynthAct, shared by the audit test modules (generate keeps a complete folder)."""
+    out = tmp_path_factory.getbasetemp() / "audit_synthact_tiny"
+    generate(out, preset="tiny", seed=0, workers=1, progress=False, **SYNTH_OPTIONS)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("clip:openai/clip-vit-base-patch32", {"type": "clip", "pooling": "center"}),
+        ("clip:openai/clip-vit-base-patch32?pooling=mean", {"type": "clip", "pooling": "mean"}),
+        ("siglip:google/siglip2-base-patch16-224", {"type": "siglip", "pooling": "center"}),
+        ("internvl:OpenGVLab/InternVL3-8B-hf", {"type": "vlm-local", "mode": "logprobs"}),
+        ("internvl:x?mode=text", {"type": "vlm-local", "id": "x", "mode": "text"}),
+        (
+            "openai:gpt-4o-mini",
+            {
+                "type": "vlm-endpoint",
+                "model": "gpt-4o-mini",
+                "base_url": "https://api.openai.com/v1",
+            },
+        ),
+        (
+            "openai:qwen2.5-vl@http://127.0.0.1:8000/v1?key_env=VLLM_KEY&logprobs=false",
+            {
+                "type": "vlm-endpoint",
+                "model": "qwen2.5-vl",
+                "base_url": "http://127.0.0.1:8000/v1",
+                "api_key_env": "VLLM_KEY",
+                "logprobs": False,
+            },
+        ),
+    ],
+)
+def test_parse_model_string(text, spec):
+    parsed = parse_model_string(text)
+    assert {k: parsed[k] for k in spec} == spec
+
+
+def test_parse_model_string_errors_and_checkpoints(tmp_path):
+    checkpoint = tmp_path / "best.ckpt"
+    checkpoint.write_bytes(b"x")
+    assert parse_model_string(str(checkpoint)) == {
+        "type": "classifier",
+        "checkpoint": str(checkpoint),
+    }
+    for bad, message in [
+        ("", "empty"),
+        ("nope:thing", "unknown model kind"),
+        ("clip:", "no id"),
+        ("clip:x?pooling=max", "pooling"),
+        ("clip:x?colour=red", "unknown option"),
+        (str(tmp_path / "missing.ckpt"), "neither an existing checkpoint"),
+    ]:
+        with pytest.raises(BadInputError, match=message):
+            parse_model_string(bad)
+
+
+def test_callable_scorer_checks_shapes():
+    scorer = CallableScorer(lambda clips: np.zeros((len(clips), 3)), ["a", "b", "c"], name="zeros")
+    clips = [np.zeros((2, 8, 8, 3), np.uint8)] * 2
+    assert scorer.score(clips).shape == (2, 3)
+    assert isinstance(scorer, ClipScorer) and not isinstance(scorer, MCQAnswerer)
+    assert describe(scorer) == ("zeros", {"type": "callable", "id": "zeros"})
+    with pytest.raises(ValueError, match="4 classes"):
+        CallableScorer(lambda c: np.zeros((len(c), 3)), ["a", "b", "c", "d"]).score(clips)
+    with pytest.raises(ValueError, match="shape"):
+        CallableScorer(lambda c: np.zeros(3)).score(clips)
+
+
+def _tok(token, logprob, *top):
+    return TokenLogprob(token, logprob, tuple(top))
+
+
+def test_read_chat_answer_prefers_letter_logprobs():
+    letters = "ABCDE"
+    # greedy "B" but the alternatives are read: B is still the most probable letter
+    reply = read_chat_answer(
+        "B", [_tok("B", -0.4, ("B", -0.4), ("A", -1.2), ("x", -3))], letters, OPTIONS
+    )
+    assert (reply.choice, reply.source) == (1, "logprobs")
+    assert reply.logprobs == {"B": -0.4, "A": -1.2}
+    # spelled " C" and "C": merged; decoration tokens are skipped
+    tokens = [_tok("(", -0.1), _tok("C", -0.9, ("C", -0.9), (" C", -1.0), ("D", -0.8))]
+    assert read_chat_answer("(C) jumping", tokens, letters, OPTIONS).choice == 2
+    # "A person is waving": the first token is the article, the text names E
+    tokens = [_tok("A", -0.1, ("A", -0.1)), _tok(" person", -0.2)]
+    reply = read_chat_answer("A person is waving", tokens, letters, OPTIONS)
+    assert (reply.choice, reply.source) == (4, "text")
+    # no logprobs, or a reply that does not start with a letter: the text decides
+    assert read_chat_answer("Answer: D", None, letters, OPTIONS).source == "text"
+    tokens = [_tok("Answer", -0.1, ("Answer", -0.1), ("B", -2.0))]
+    reply = read_chat_answer("Answer: D", tokens, letters, OPTIONS)
+    assert (reply.choice, reply.source) == (3, "text")
+    reply = read_chat_answer("no idea", [_tok("no", -0.1)], letters, OPTIONS)
+    assert (reply.choice, reply.source) == (None, "none")
+
+
+def test_zero_shot_clip_from_a_model_string(synthact, tmp_path):
+    model, processor = hf_tiny.tiny_clip(seed=0)
+    folder = tmp_path / "tiny-clip"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    metrics = run_audit(
+        f"clip:{folder}",
+        synthact,
+        tmp_path / "run",
+        frames=3,
+        limit=2,
+        device="cpu",
+        progress=False,
+    )
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["model"] == {"type": "clip", "id": str(folder), "pooling": "center"}
+    assert config["name"] == str(folder) and metrics["videos"] == 6
+    # scores are the wrapper's logits of the centre frame against the class names
+    from actionbias.models.zeroshot import ZeroShotVideoClassifier
+
+    reference = ZeroShotVideoClassifier(model, processor)
+    row = json.loads((tmp_path / "run" / "predictions.jsonl").read_text().splitlines()[0])
+    record = next(r for r in read_synthact(synthact)["test"] if r.id == row["id"])
+    clip = read_clip(record.path, num_frames=3).frames
+    expected = reference.class_scores([clip], [c for c in config["classes"]])[0]
+    np.testing.assert_allclose(row["scores"], expected, rtol=1e-4, atol=1e-5)
+    # the MCQ protocol answers from the same scores restricted to the five choices
+    mcq = run_audit(
+        ZeroShotScorer(reference, config["classes"], {"type": "clip", "id": "tiny"}),
+        synthact,
+        tmp_path / "mcq",
+        protocol="mcq",
+        frames=1,
+        limit=2,
+        progress=False,
+    )
+    assert mcq["answer_sources"] == {"scores": 6}
+
+
+def test_local_internvl_logprobs_and_text_agree(synthact, tmp_path):
+    tiny = hf_tiny.tiny_internvl(seed=0)
+    hf_tiny.favour_letters(tiny.model, tiny.tokenizer)
+    folder = tiny.save(tmp_path / "tiny-internvl")
+    by_logprobs = run_audit(
+        f"internvl:{folder}",
+        synthact,
+        tmp_path / "lp",
+        protocol="mcq",
+        frames=2,
+        limit=2,
+        device="cpu",
+        progress=False,
+    )
+    assert by_logprobs["answer_sources"] == {"logprobs": 6} and by_logprobs["no_answer"] == 0
+    from actionbias.models.internvl import InternVLChat
+
+    chat = InternVLChat(tiny.model, tiny.tokenizer, tiny.image_processor, num_frames=2)
+    answerer = LocalVLMAnswerer(
+        chat, mode="text", max_new_tokens=1, spec={"type": "vlm-local", "id": "tiny-text"}
+    )
+    questions = tmp_path / "lp" / "questions.jsonl"
+    by_text = run_audit(
+        answerer,
+        synthact,
+        tmp_path / "text",
+        "mcq",
+        2,
+        limit=2,
+        questions=questions,
+        progress=False,
+    )
+    assert by_text["answer_sources"] == {"text": 6}
+    lp_rows = [
+        json.loads(x) for x in (tmp_path / "lp" / "predictions.jsonl").read_text().splitlines()
+    ]
+    text_rows = {
+        r["id"]: r
+        for r in map(json.loads, (tmp_path / "text" / "predictions.jsonl").read_text().splitlines())
+    }
+    for row in lp_rows:
+        best = max(row["option_logprobs"], key=row["option_logprobs"].get)
+        assert row["choice"] == best
+        # the greedy first token is the most probable letter: both readings agree
+        assert text_rows[row["id"]]["choice"] == best
+        assert text_rows[row["id"]]["prediction"] == row["prediction"]
