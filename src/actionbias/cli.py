@@ -409,6 +409,52 @@ def _add_audit(sub: argparse._SubParsersAction) -> None:
     add_audit_parsers(sub)
 
 
+def _add_prompting(sub: argparse._SubParsersAction) -> None:
+    """`prompt-tune` and `prompt-eval`: video-LLM prompts (actionbias.prompting)."""
+    from actionbias.prompting.commands import (
+        add_prompt_eval_arguments,
+        add_prompt_tune_arguments,
+    )
+
+    p = sub.add_parser(
+        "prompt-tune",
+        help="automated prompt tuning of a video LLM (OPRO-style) on Action-Swap MCQ",
+        description=(
+            "An optimiser LLM proposes instructions from the history of tried ones and their "
+            "SHAcc/SBErr on a 25 % tuning split of the swap set; every prompt is also scored "
+            "on the held-out 75 %. Resumable: history is saved after every step."
+        ),
+    )
+    add_prompt_tune_arguments(p)
+    p.set_defaults(handler=_run_prompt_tune)
+    p = sub.add_parser(
+        "prompt-eval",
+        help="score the paper's manual (and automated) prompts on Action-Swap MCQ",
+        description="SHAcc and SBErr of the paper's manual prompts for one video LLM.",
+    )
+    add_prompt_eval_arguments(p)
+    p.set_defaults(handler=_run_prompt_eval)
+
+
+def _run_prompt_tune(args: argparse.Namespace) -> int:
+    from actionbias.prompting.commands import cmd_prompt_tune
+
+    return cmd_prompt_tune(args)
+
+
+def _run_prompt_eval(args: argparse.Namespace) -> int:
+    from actionbias.prompting.commands import cmd_prompt_eval
+
+    return cmd_prompt_eval(args)
+
+
+def _add_tal(sub: argparse._SubParsersAction) -> None:
+    """`tal eval|train|infer|features`: temporal action localisation (actionbias.tal)."""
+    from actionbias.tal.commands import add_tal_parsers
+
+    add_tal_parsers(sub)
+
+
 def _add_report(sub: argparse._SubParsersAction) -> None:
     from actionbias.report.commands import add_report_arguments
 
@@ -526,6 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
         _add_audit,
         _add_report,
         _add_demo,
+        _add_prompting,
+        _add_tal,
         _add_metrics,
     ):
         add(sub)

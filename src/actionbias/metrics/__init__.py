@@ -33,8 +33,16 @@ from actionbias.metrics.swap import (
     swap_outcomes,
     swap_scores,
 )
+from actionbias.metrics.tal import (
+    DetectionEvaluation,
+    evaluate_detection,
+    interpolated_average_precision,
+    parse_tiou_thresholds,
+    segment_tiou,
+)
 
 __all__ = [
+    "DetectionEvaluation",
     "Estimate",
     "GroupRow",
     "MCQuestion",
@@ -44,13 +52,17 @@ __all__ = [
     "average_precision",
     "bootstrap_mean",
     "bootstrap_statistic",
+    "evaluate_detection",
     "extreme_classes",
+    "interpolated_average_precision",
     "load_questions",
     "make_questions",
     "mcnemar_exact",
     "mean_average_precision",
     "paired_comparison",
+    "parse_tiou_thresholds",
     "save_questions",
+    "segment_tiou",
     "swap_breakdown",
     "swap_outcomes",
     "swap_scores",

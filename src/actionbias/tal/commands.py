@@ -1,0 +1,329 @@
+"""The ``actionbias tal features | train | infer | eval`` commands.
+
+Heavy modules (torch, models) are imported inside the handlers so that
+``actionbias --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from actionbias.errors import BadInputError
+
+VIDEO_SUFFIXES = {".mp4", ".avi", ".mkv", ".webm", ".mov", ".m4v"}
+
+
+def _write_json(obj: object, out: str | None) -> None:
+    text = json.dumps(obj, indent=2)
+    if out:
+        from actionbias.fileio import atomic_write_text
+
+        atomic_write_text(out, text + "\n")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def _thresholds(spec: str):
+    from actionbias.metrics.tal import parse_tiou_thresholds
+
+    try:
+        return parse_tiou_thresholds(spec)
+    except ValueError as err:
+        raise BadInputError(str(err), where="--tiou") from None
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from actionbias.data.activitynet import read_activitynet_json
+    from actionbias.tal.evaluation import evaluate_files
+
+    ann = read_activitynet_json(args.gt, subset=args.subset)
+    if len(ann) == 0:
+        raise BadInputError(f"no videos in subset {args.subset!r}", source=args.gt)
+    result = evaluate_files(ann, args.pred, _thresholds(args.tiou))
+    _write_json(result.to_dict(), args.out)
+    if args.out:
+        print(f"average mAP {result.average_map:.4f} -> {args.out}")
+    return 0
+
+
+def _dataset(args: argparse.Namespace, subset: str | None, train: bool, label_map=None):
+    from actionbias.data.activitynet import read_activitynet_json
+    from actionbias.tal.features import TALFeatureDataset
+
+    ann = read_activitynet_json(args.gt, subset=subset)
+    return TALFeatureDataset(
+        ann,
+        args.features,
+        label_map=label_map,
+        feat_stride=args.feat_stride,
+        num_frames=args.num_frames,
+        default_fps=args.default_fps,
+        max_seq_len=args.max_seq_len,
+        resize_length=args.resize_length,
+        train=train,
+        seed=args.seed,
+    )
+
+
+def _predict(model, dataset, batch_size: int, device: str, cfg) -> list:
+    import torch
+
+    from actionbias.tal.features import collate_samples
+    from actionbias.tal.inference import detect
+
+    model.to(device).eval()
+    out = []
+    for start in range(0, len(dataset), batch_size):
+        samples = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+        batch = collate_samples(samples, pad_to=model.max_stride)
+        batch["feats"] = batch["feats"].to(device)
+        batch["mask"] = batch["mask"].to(device)
+        with torch.no_grad():
+            out.extend(detect(model, batch, cfg))
+    return out
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from actionbias.tal.inference import InferenceConfig, results_json
+    from actionbias.tal.train import TrainConfig, build_detector, save_detector, train_detector
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    train_set = _dataset(args, args.train_subset, train=True)
+    if len(train_set) == 0:
+        raise BadInputError(f"no annotated videos in subset {args.train_subset!r}", source=args.gt)
+    in_dim = train_set[0].feats.shape[0]
+    model = build_detector(
+        in_dim,
+        len(train_set.label_map),
+        embed_dim=args.embed_dim,
+        fpn_dim=args.embed_dim,
+        head_dim=args.embed_dim,
+        window=args.window,
+        stem_blocks=args.stem_blocks,
+        downsample_blocks=args.downsample_blocks,
+        max_seq_len=args.max_seq_len,
+    )
+    cfg = TrainConfig(
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        warmup_epochs=args.warmup_epochs,
+        seed=args.seed,
+        device=args.device,
+    )
+
+    def report(epoch: int, row: dict) -> None:
+        print(
+            f"epoch {epoch + 1}/{cfg.epochs}: loss {row['total']:.4f} (cls {row['cls']:.4f}, "
+            f"reg {row['reg']:.4f})",
+            file=sys.stderr,
+        )
+
+    result = train_detector(model, train_set, cfg, on_epoch=report)
+    extra = {
+        "classes": train_set.classes,
+        "label_map": train_set.label_map,
+        "feat_stride": args.feat_stride,
+        "num_frames": args.num_frames,
+        "default_fps": args.default_fps,
+        "resize_length": args.resize_length,
+    }
+    save_detector(out / "detector.pt", result.ema_model.cpu(), extra)
+    _write_json({"history": result.history}, str(out / "history.json"))
+    summary: dict[str, object] = {"checkpoint": str(out / "detector.pt"), "videos": len(train_set)}
+    if args.val_subset:
+        val = _dataset(args, args.val_subset, train=False, label_map=train_set.label_map)
+        if len(val):
+            dets = _predict(result.ema_model, val, args.batch_size, args.device, InferenceConfig())
+            _write_json(results_json(dets, train_set.classes), str(out / "predictions.json"))
+            from actionbias.data.activitynet import read_activitynet_json
+            from actionbias.tal.evaluation import evaluate_files
+
+            ann = read_activitynet_json(args.gt, subset=args.val_subset)
+            res = evaluate_files(ann, out / "predictions.json", _thresholds(args.tiou))
+            _write_json(res.to_dict(), str(out / "metrics.json"))
+            summary["average_mAP"] = res.average_map
+    _write_json(summary, None)
+    return 0
+
+
+def cmd_infer(args: argparse.Namespace) -> int:
+    from actionbias.tal.inference import InferenceConfig, results_json
+    from actionbias.tal.train import load_detector
+
+    model, extra = load_detector(args.checkpoint)
+    for key in ("feat_stride", "num_frames", "default_fps", "resize_length"):
+        if getattr(args, key) is None and key in extra:
+            setattr(args, key, extra[key])
+    args.feat_stride = args.feat_stride or 4
+    args.num_frames = args.num_frames or 16
+    dataset = _dataset(args, args.subset, train=False, label_map=extra.get("label_map"))
+    cfg = InferenceConfig(
+        score_threshold=args.score_threshold,
+        max_segments=args.max_segments,
+        nms_sigma=args.nms_sigma,
+    )
+    dets = _predict(model, dataset, args.batch_size, args.device, cfg)
+    classes = extra.get("classes") or dataset.classes
+    _write_json(results_json(dets, classes), args.out)
+    return 0
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from actionbias.models.registry import build_model, model_entry
+    from actionbias.tal.extract import ExtractConfig, PenultimateFeatures, extract_directory
+
+    src = Path(args.videos)
+    if src.is_dir():
+        videos = sorted(p for p in src.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
+    elif src.is_file():
+        videos = [src]
+    else:
+        raise BadInputError("no such file or directory", source=src)
+    if not videos:
+        raise BadInputError("no video files found", source=src)
+    options = {}
+    for item in args.option:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise BadInputError(f"expected KEY=VALUE, got {item!r}", where="--option")
+        try:
+            options[name] = json.loads(value)
+        except json.JSONDecodeError:
+            options[name] = value
+    model = build_model(args.model, args.num_classes, pretrained=args.checkpoint, **options)
+    key = model_entry(args.model).required_inputs[0]
+    if key != "video":
+        raise BadInputError(f"model {args.model!r} needs {key!r} input; pick a video model")
+    cfg = ExtractConfig(
+        window=args.window,
+        stride=args.stride,
+        clip_frames=args.clip_frames,
+        size=(args.size, args.size),
+        batch_size=args.batch_size,
+        device=args.device,
+    )
+    extractor = PenultimateFeatures(model).to(args.device)
+    meta = extract_directory(extractor, videos, args.out, cfg, key, overwrite=args.overwrite)
+    info = {
+        "model": args.model,
+        "feature_dim": extractor.dim,
+        "feat_stride": args.stride,
+        "num_frames": args.window,
+        "videos": meta,
+    }
+    _write_json(info, str(Path(args.out) / "features.json"))
+    if args.annotations:
+        from actionbias.data.activitynet import read_activitynet_json, write_activitynet_json
+
+        ann = read_activitynet_json(args.annotations)
+        for video in ann:
+            entry = meta.get(video.id, {})
+            if "fps" in entry:
+                video.fps = entry["fps"]
+                video.duration = video.duration or entry["duration"]
+        write_activitynet_json(ann, Path(args.out) / "annotations.json")
+    failed = sum(1 for m in meta.values() if "error" in m)
+    print(f"{len(meta) - failed} videos -> {args.out} ({failed} skipped)")
+    return 0
+
+
+def _data_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
+    p.add_argument("--gt", required=True, help="ActivityNet/ActionFormer annotation JSON")
+    p.add_argument("--features", required=True, help="folder of <video_id>.npy (T x C)")
+    p.add_argument("--feat-stride", type=float, default=4 if defaults else None)
+    p.add_argument(
+        "--num-frames",
+        type=float,
+        default=16 if defaults else None,
+        help="frames per feature window (for the window-centre offset)",
+    )
+    p.add_argument(
+        "--default-fps", type=float, default=None, help="fps of videos whose annotation has none"
+    )
+    p.add_argument(
+        "--resize-length",
+        type=int,
+        default=None,
+        help="resample every video to this many steps (ActivityNet style)",
+    )
+    p.add_argument("--max-seq-len", type=int, default=2304)
+    p.add_argument("--batch-size", type=int, default=2)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+
+
+def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Register ``tal`` and its sub-commands; returns the ``tal`` sub-parser group."""
+    tal = sub.add_parser("tal", help="temporal action localisation (ActionFormer, mAP)")
+    tal_sub = tal.add_subparsers(dest="tal_command", metavar="COMMAND", required=True)
+
+    ev = tal_sub.add_parser(
+        "eval",
+        help="mAP per tIoU, average mAP and per-class AP of a results file",
+        description="ActivityNet/ActionFormer detection mAP. Predictions on videos outside "
+        "the evaluated subset are ignored (counted as ignored_predictions).",
+    )
+    ev.add_argument("--gt", required=True, help="ActivityNet/ActionFormer annotation JSON")
+    ev.add_argument("--pred", required=True, help='{"results": {video: [{label, score, segment}]}}')
+    ev.add_argument("--tiou", default="0.3:0.7:5", help="start:stop:count or a,b,c")
+    ev.add_argument("--subset", default=None, help="evaluate one subset (e.g. validation)")
+    ev.add_argument("--out", default=None, help="write the JSON here instead of stdout")
+    ev.set_defaults(handler=cmd_eval)
+
+    tr = tal_sub.add_parser("train", help="train the ActionFormer detector on features")
+    _data_args(tr)
+    tr.add_argument("--out", required=True, help="run folder (detector.pt, history, metrics)")
+    tr.add_argument("--train-subset", default="training")
+    tr.add_argument("--val-subset", default="validation")
+    tr.add_argument("--tiou", default="0.3:0.7:5")
+    tr.add_argument("--epochs", type=int, default=35)
+    tr.add_argument("--lr", type=float, default=1e-4)
+    tr.add_argument("--weight-decay", type=float, default=0.05)
+    tr.add_argument("--warmup-epochs", type=float, default=5)
+    tr.add_argument("--embed-dim", type=int, default=512)
+    tr.add_argument("--window", type=int, default=19)
+    tr.add_argument("--stem-blocks", type=int, default=2)
+    tr.add_argument("--downsample-blocks", type=int, default=5)
+    tr.set_defaults(handler=cmd_train)
+
+    inf = tal_sub.add_parser("infer", help="detections of a trained detector as results JSON")
+    _data_args(inf, defaults=False)
+    inf.add_argument("--checkpoint", required=True)
+    inf.add_argument("--subset", default=None)
+    inf.add_argument("--out", default=None)
+    inf.add_argument("--score-threshold", type=float, default=1e-3)
+    inf.add_argument("--max-segments", type=int, default=200)
+    inf.add_argument("--nms-sigma", type=float, default=0.5)
+    inf.set_defaults(handler=cmd_infer)
+
+    fe = tal_sub.add_parser(
+        "features", help="sliding-window features of videos with a registered recogniser"
+    )
+    fe.add_argument("--videos", required=True, help="a video file or a folder of videos")
+    fe.add_argument("--out", required=True, help="output folder (<video>.npy, features.json)")
+    fe.add_argument("--model", default="slow_small")
+    fe.add_argument("--num-classes", type=int, default=400)
+    fe.add_argument("--checkpoint", default=None, help="weights of the recogniser")
+    fe.add_argument(
+        "--option", action="append", default=[], help="model option KEY=VALUE (JSON value)"
+    )
+    fe.add_argument("--window", type=int, default=16)
+    fe.add_argument("--stride", type=int, default=4)
+    fe.add_argument("--clip-frames", type=int, default=8)
+    fe.add_argument("--size", type=int, default=112)
+    fe.add_argument("--batch-size", type=int, default=8)
+    fe.add_argument("--device", default="cpu")
+    fe.add_argument(
+        "--annotations",
+        default=None,
+        help="annotation JSON to copy into --out with probed fps/duration",
+    )
+    fe.add_argument("--overwrite", action="store_true")
+    fe.set_defaults(handler=cmd_features)
+    return tal_sub

@@ -1,0 +1,200 @@
+"""The `tal eval | train | infer | features` commands end to end on tiny inputs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from actionbias.errors import BadInputError
+from actionbias.tal.commands import add_tal_parsers
+from actionbias.tal.extract import ExtractConfig, PenultimateFeatures, extract_video, window_starts
+from actionbias.video import write_video
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    add_tal_parsers(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def _gt(tmp_path, videos):
+    path = tmp_path / "gt.json"
+    path.write_text(json.dumps({"version": "t", "database": videos}))
+    return path
+
+
+def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
+    gt = _gt(
+        tmp_path,
+        {
+            "a": {
+                "subset": "validation",
+                "duration": 30.0,
+                "fps": 30.0,
+                "annotations": [
+                    {"label": "jump", "segment": [1.0, 5.0], "label_id": 0},
+                    {"label": "jump", "segment": [1.0, 5.0], "label_id": 0},
+                    {"label": "run", "segment": [10.0, 20.0], "label_id": 1},
+                ],
+            },
+            "b": {
+                "subset": "training",
+                "duration": 9.0,
+                "fps": 30.0,
+                "annotations": [{"label": "run", "segment": [0.0, 3.0], "label_id": 1}],
+            },
+        },
+    )
+    pred = tmp_path / "pred.json"
+    pred.write_text(
+        json.dumps(
+            {
+                "results": {
+                    "a": [
+                        {"label": "jump", "score": 0.9, "segment": [1.0, 5.0]},
+                        {"label": 1, "score": 0.8, "segment": [10.0, 19.0]},
+                    ],
+                    "b": [{"label": "run", "score": 0.99, "segment": [5.0, 6.0]}],
+                }
+            }
+        )
+    )
+    out = tmp_path / "map.json"
+    assert (
+        _run(
+            [
+                "tal",
+                "eval",
+                "--gt",
+                str(gt),
+                "--pred",
+                str(pred),
+                "--subset",
+                "validation",
+                "--tiou",
+                "0.5,0.95",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    res = json.loads(out.read_text())
+    assert res["mAP"] == {"0.50": 1.0, "0.95": 0.5}
+    assert res["average_mAP"] == 0.75
+    assert res["per_class_AP"]["run"]["0.95"] == 0.0
+    assert res["ignored_predictions"] == 1 and res["num_ground_truth"] == 2
+    bad = tmp_path / "bad.json"
+    bad.write_text(
+        json.dumps({"results": {"a": [{"label": "jump", "score": "x", "segment": [0, 1]}]}})
+    )
+    with pytest.raises(BadInputError, match=r"results\.a\[0\]"):
+        _run(["tal", "eval", "--gt", str(gt), "--pred", str(bad)])
+
+
+def test_train_and_infer_commands(tmp_path, capsys) -> None:
+    rng = np.random.default_rng(0)
+    feats_dir = tmp_path / "feats"
+    feats_dir.mkdir()
+    videos = {}
+    for i in range(4):
+        x = rng.normal(0, 0.1, size=(48, 4)).astype(np.float32)
+        x[10:20, 0] += 1
+        np.save(feats_dir / f"v{i}.npy", x)
+        videos[f"v{i}"] = {
+            "subset": "training" if i < 3 else "validation",
+            "duration": 7.0,
+            "fps": 30.0,
+            "annotations": [{"label": "a", "segment": [1.6, 3.0]}],
+        }
+    gt = _gt(tmp_path, videos)
+    common = ["--gt", str(gt), "--features", str(feats_dir)]
+    tiny = [
+        "--embed-dim",
+        "16",
+        "--window",
+        "5",
+        "--stem-blocks",
+        "1",
+        "--downsample-blocks",
+        "2",
+        "--epochs",
+        "2",
+        "--max-seq-len",
+        "32",
+    ]
+    run = tmp_path / "run"
+    assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
+    assert (run / "detector.pt").exists() and (run / "metrics.json").exists()
+    pred = tmp_path / "pred.json"
+    assert (
+        _run(
+            [
+                "tal",
+                "infer",
+                *common,
+                "--checkpoint",
+                str(run / "detector.pt"),
+                "--subset",
+                "validation",
+                "--out",
+                str(pred),
+            ]
+        )
+        == 0
+    )
+    results = json.loads(pred.read_text())["results"]
+    assert list(results) == ["v3"]
+    for det in results["v3"]:
+        assert det["label"] == "a" and 0 <= det["segment"][0] <= det["segment"][1] <= 7.0
+
+
+def test_sliding_window_features(tmp_path) -> None:
+    frames = np.random.default_rng(0).integers(0, 255, size=(30, 32, 32, 3), dtype=np.uint8)
+    video = write_video(tmp_path / "clip.mp4", frames, fps=10.0)
+    assert window_starts(30, 16, 4) == [0, 4, 8, 12]
+    assert window_starts(5, 16, 4) == [0]
+    torch.manual_seed(0)
+    from actionbias.models.registry import build_model
+
+    model = build_model("slow_small", 5, width=4, depths=[1, 1, 1, 1])
+    extractor = PenultimateFeatures(model)
+    cfg = ExtractConfig(window=16, stride=4, clip_frames=4, size=(32, 32), batch_size=3)
+    feats = extract_video(extractor, video, cfg)
+    assert feats.shape == (4, extractor.dim) and np.isfinite(feats).all()
+
+    out = tmp_path / "out"
+    assert (
+        _run(
+            [
+                "tal",
+                "features",
+                "--videos",
+                str(video),
+                "--out",
+                str(out),
+                "--model",
+                "slow_small",
+                "--num-classes",
+                "5",
+                "--option",
+                "width=4",
+                "--option",
+                "depths=[1,1,1,1]",
+                "--clip-frames",
+                "4",
+                "--size",
+                "32",
+            ]
+        )
+        == 0
+    )
+    saved = np.load(out / "clip.npy")
+    assert saved.shape == feats.shape
+    info = json.loads((out / "features.json").read_text())
+    assert info["feat_stride"] == 4 and info["videos"]["clip"]["fps"] == pytest.approx(10.0)
