@@ -3,9 +3,9 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-OUT ?= runs/synthact
+OUT ?= runs/demo
 
-.PHONY: demo test test-slow lint bench clean
+.PHONY: demo demo-quick test test-slow lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/actionbias synth --out $(OUT) --preset default --seed 0
+	$(BIN)/actionbias demo --out $(OUT)
+
+demo-quick: $(STAMP)
+	$(BIN)/actionbias demo --out runs/demo-quick --quick
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
@@ -33,6 +36,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/synth.py
 	$(BIN)/python benchmarks/segment.py
 	$(BIN)/python benchmarks/model_cost.py
+	$(BIN)/python benchmarks/train_throughput.py
+	$(BIN)/python benchmarks/llm_client.py
+	$(BIN)/python benchmarks/tal_eval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache runs

@@ -233,6 +233,24 @@ def cmd_features(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo(args: argparse.Namespace) -> int:
+    from actionbias.tal.demo import run_tal_demo
+
+    result = run_tal_demo(
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        recogniser_dir=args.recogniser,
+        log_fn=lambda msg: print(msg, file=sys.stderr),
+    )
+    summary = result.results["summary"]
+    print(
+        f"average mAP: vision-only {summary['vision_only_average_mAP']['mean']:.4f}, "
+        f"ActionVLM {summary['actionvlm_average_mAP']['mean']:.4f} -> {result.report_path}"
+    )
+    return 0
+
+
 def _data_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
     p.add_argument("--gt", required=True, help="ActivityNet/ActionFormer annotation JSON")
     p.add_argument("--features", required=True, help="folder of <video_id>.npy (T x C)")
@@ -326,4 +344,14 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
     )
     fe.add_argument("--overwrite", action="store_true")
     fe.set_defaults(handler=cmd_features)
+
+    de = tal_sub.add_parser(
+        "demo",
+        help="SynthAct untrimmed videos -> features -> vision-only vs ActionVLM, mAP, LAP, report",
+    )
+    de.add_argument("--out", required=True, help="run folder (resumable)")
+    de.add_argument("--quick", action="store_true", help="tiny preset, one seed (~2-4 min)")
+    de.add_argument("--seed", type=int, default=0)
+    de.add_argument("--recogniser", default=None, help="finished `actionbias train` run folder")
+    de.set_defaults(handler=cmd_demo)
     return tal_sub
