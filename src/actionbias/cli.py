@@ -478,18 +478,9 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 def _add_demo(sub: argparse._SubParsersAction) -> None:
-    from actionbias.demo.commands import add_demo_arguments
+    from actionbias.demo.commands import DESCRIPTION, HELP, add_demo_arguments
 
-    p = sub.add_parser(
-        "demo",
-        help="the background-bias study end to end on SynthAct (generate, train, audit, report)",
-        description=(
-            "Generate SynthAct, train the baseline, segmented, dual-sum, dual-stack and "
-            "weighted-focus models with and without scene-swap augmentation, audit each on "
-            "test / swap / mimetic and write the Table 2/3 analogue and the HTML report. "
-            "Resumable: run it again to continue."
-        ),
-    )
+    p = sub.add_parser("demo", help=HELP, description=DESCRIPTION)
     add_demo_arguments(p)
     p.set_defaults(handler=_run_demo)
 

@@ -22,7 +22,7 @@ DESCRIPTION = (
     "Generate SynthAct, train the Slow-only baseline and the segmented, dual-branch "
     "(sum, stack) and weighted-focus models, each without and with scene-swap "
     "augmentation, audit them on the test, swap (SHAcc/SBErr) and mimetic splits, and "
-    "write the Table 2/3 analogue (CSV, Markdown, JSON, with 95%% intervals) and an HTML "
+    "write the Table 2/3 analogue (CSV, Markdown, JSON, with 95 % intervals) and an HTML "
     "report. About 10-15 minutes on 2 CPU cores; --quick about a minute. A rerun continues "
     "where a killed one stopped."
 )
