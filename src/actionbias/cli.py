@@ -18,18 +18,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from actionbias import __version__
+from actionbias.argtypes import positive_int
 from actionbias.errors import BadInputError
 
 log = logging.getLogger("actionbias")
 
 Handler = Callable[[argparse.Namespace], int]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _fraction(text: str) -> float:
@@ -56,9 +50,9 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--preset", default="default", help="tiny | default (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--correlation", type=_fraction, help="fraction of training clips on home scene")
-    p.add_argument("--classes", type=_positive_int, help="number of action classes")
-    p.add_argument("--frames", type=_positive_int, help="frames per trimmed clip")
-    p.add_argument("--size", type=_positive_int, help="frame height and width in pixels")
+    p.add_argument("--classes", type=positive_int, help="number of action classes")
+    p.add_argument("--frames", type=positive_int, help="frames per trimmed clip")
+    p.add_argument("--size", type=positive_int, help="frame height and width in pixels")
     p.add_argument("--fps", type=float, help="frames per second of the written videos")
     for split in ("train", "val", "test", "mimetic"):
         p.add_argument(f"--{split}", type=int, metavar="N", help=f"{split} clips per class")
@@ -68,7 +62,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
         help="comma-separated splits written as HAT ori/seg/inp PNG folders (e.g. test,swap)",
     )
     p.add_argument("--crf", type=int, help="H.264 quality (0 lossless .. 51)")
-    p.add_argument("--workers", type=_positive_int, help="parallel worker processes")
+    p.add_argument("--workers", type=positive_int, help="parallel worker processes")
     p.add_argument("--force", action="store_true", help="regenerate even if OUT is up to date")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     p.set_defaults(handler=_run_synth)
@@ -354,9 +348,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--data", help="training data: manifest, SynthAct dir or HAT root")
     p.add_argument("--val", help="validation data (default: the training data's val split)")
     p.add_argument("--out", required=True, help="run directory")
-    p.add_argument("--epochs", type=_positive_int, help="maximum epochs")
+    p.add_argument("--epochs", type=positive_int, help="maximum epochs")
     p.add_argument("--devices", help="Lightning devices (e.g. 1, 4, auto)")
-    p.add_argument("--num-nodes", type=_positive_int, help="Lightning nodes for DDP")
+    p.add_argument("--num-nodes", type=positive_int, help="Lightning nodes for DDP")
     p.add_argument("--seed", type=int, help="random seed")
     p.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="config override"
@@ -510,7 +504,7 @@ def _add_metrics(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--classes", type=Path, help="class list, one per line (for index labels)")
     p.add_argument("--compare", type=Path, help="a second predictions file to compare against")
     p.add_argument("--out", type=Path, help="write the JSON here as well as to stdout")
-    p.add_argument("--bootstrap", type=_positive_int, default=2000, help="resamples (%(default)s)")
+    p.add_argument("--bootstrap", type=positive_int, default=2000, help="resamples (%(default)s)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (%(default)s)")
     p.set_defaults(handler=_run_metrics)
 

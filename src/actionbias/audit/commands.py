@@ -20,19 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from actionbias.argtypes import positive_int
 from actionbias.errors import BadInputError
 
 SUMMARY_KEYS = ("videos", "skipped", "no_answer", "errors", "complete")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -103,18 +94,18 @@ def _add_run_flags(
 ) -> None:
     p.add_argument("--protocol", choices=("all", "mcq"), default=protocol, help="%(default)s")
     if frame_list:
-        p.add_argument("--frames", nargs="+", type=_positive_int, default=[8], help=frames_help)
+        p.add_argument("--frames", nargs="+", type=positive_int, default=[8], help=frames_help)
     else:
-        p.add_argument("--frames", type=_positive_int, help=frames_help)
-    p.add_argument("--batch-size", type=_positive_int, default=8, help="%(default)s")
+        p.add_argument("--frames", type=positive_int, help=frames_help)
+    p.add_argument("--batch-size", type=positive_int, default=8, help="%(default)s")
     p.add_argument("--seed", type=int, default=0, help="question and bootstrap seed (0)")
     p.add_argument("--questions", type=Path, help="MCQ questions file to answer (another run's)")
     p.add_argument("--shard", help="process shard K of N (0-based, e.g. 0/4) into this run dir")
-    p.add_argument("--limit", type=_positive_int, help="at most N videos per group")
+    p.add_argument("--limit", type=positive_int, help="at most N videos per group")
     p.add_argument("--force", action="store_true", help="discard an existing run in --out")
     p.add_argument("--device", help="torch device for local models (cpu, cuda, cuda:1)")
-    p.add_argument("--workers", type=_positive_int, help="decoding threads / loader workers")
-    p.add_argument("--bootstrap", type=_positive_int, default=2000, help="resamples (2000)")
+    p.add_argument("--workers", type=positive_int, help="decoding threads / loader workers")
+    p.add_argument("--bootstrap", type=positive_int, default=2000, help="resamples (2000)")
     p.add_argument(
         "--prompt-style",
         choices=("neutral", "prefixed", "human", "background"),

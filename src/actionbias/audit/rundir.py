@@ -88,25 +88,35 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
+def _differences(old: Any, new: Any, ignore: frozenset[str], prefix: str = "") -> list[str]:
     if isinstance(old, dict) and isinstance(new, dict):
-        keys = sorted(set(old) | set(new))
         out: list[str] = []
-        for key in keys:
-            if not prefix and key in VOLATILE_KEYS:
+        for key in sorted(set(old) | set(new)):
+            if not prefix and key in ignore:
                 continue
             name = f"{prefix}.{key}" if prefix else str(key)
             if key not in old or key not in new:
                 out.append(name)
             else:
-                out.extend(_differences(old[key], new[key], name))
+                out.extend(_differences(old[key], new[key], ignore, name))
         return out
     return [] if old == new else [prefix or "(config)"]
 
 
+def differences(
+    old: Mapping[str, Any], new: Mapping[str, Any], ignore: Iterable[str] = ()
+) -> list[str]:
+    """Dotted names of the keys where two JSON-like settings differ.
+
+    Both sides go through a JSON round trip first, so a tuple and the list it
+    was saved as compare equal; top-level keys in `ignore` are skipped.
+    """
+    return _differences(_canonical(dict(old)), _canonical(dict(new)), frozenset(ignore))
+
+
 def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Dotted names of the keys where two run configs differ (volatile keys ignored)."""
-    return _differences(_canonical(dict(old)), _canonical(dict(new)))
+    return differences(old, new, VOLATILE_KEYS)
 
 
 def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -190,20 +190,6 @@ def load_audit_data(
     return AuditData(groups, list(manifest.classes), info)
 
 
-def _to_classes(manifest: Manifest, classes: list[str], name: str) -> Manifest:
-    if manifest.classes == classes:
-        return manifest
-    mapped = manifest.with_classes(classes)
-    if len(mapped) < len(manifest):
-        log.warning(
-            "%s: %d of %d videos have labels outside the model's classes; left out",
-            name,
-            len(manifest) - len(mapped),
-            len(manifest),
-        )
-    return mapped
-
-
 # ------------------------------------------------------------------------ questions
 
 
@@ -286,7 +272,7 @@ def _collect_items(audit_data: AuditData, classes: list[str]) -> list[_Item]:
     items: list[_Item] = []
     seen: set[str] = set()
     for group_name, manifest in audit_data.groups:
-        manifest = _to_classes(manifest, classes, group_name)
+        manifest = manifest.aligned_to(classes, group_name)
         for record in manifest.records:
             where = f"record {record.id}"
             if record.label_id is None:

@@ -10,6 +10,7 @@ training) only depend on these fields, so any dataset they meet looks the same.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -18,6 +19,8 @@ from typing import Any, overload
 
 from actionbias.data.class_names import ClassLookup
 from actionbias.errors import BadInputError
+
+log = logging.getLogger(__name__)
 
 #: Suffixes of `extras` keys that name media paths; `Manifest.missing_media` checks them too.
 MEDIA_EXTRA_SUFFIXES = ("_dir", "_path")
@@ -135,6 +138,24 @@ class Manifest:
         """Clips per label, in class-list order (labels with no clip omitted)."""
         counts = Counter(r.label for r in self.records if r.label is not None)
         return {name: counts[name] for name in self.classes if counts[name]}
+
+    def aligned_to(self, classes: Sequence[str], name: str) -> Manifest:
+        """The clips indexed into a model's class list, warning about the ones it cannot name.
+
+        Evaluating a model on data with extra classes is legitimate (Kinetics-400
+        clips for a Kinetics-50 model), but the dropped count must be visible.
+        """
+        if self.classes == list(classes):
+            return self
+        mapped = self.with_classes(classes)
+        if len(mapped) < len(self):
+            log.warning(
+                "%s: %d of %d videos have labels outside the model's classes; left out",
+                name,
+                len(self) - len(mapped),
+                len(self),
+            )
+        return mapped
 
     def with_classes(self, classes: Sequence[str], drop_unknown: bool = True) -> Manifest:
         """The same clips indexed into another class list (e.g. K400 -> Kinetics-50).

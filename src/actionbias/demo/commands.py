@@ -16,6 +16,8 @@ import argparse
 import json
 from pathlib import Path
 
+from actionbias.argtypes import non_negative_int
+
 DEFAULT_OUT = Path("runs/demo")
 HELP = "the background-bias study end to end on SynthAct (generate, train 10 models, audit)"
 DESCRIPTION = (
@@ -40,13 +42,6 @@ def _seed_list(text: str) -> list[int]:
     return seeds
 
 
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the demo's options to ``parser`` (a sub-parser of the main command)."""
     parser.add_argument(
@@ -65,7 +60,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         help="training seeds; several give mean ± t-interval over seeds (default: 0)",
     )
     parser.add_argument(
-        "--data-seed", type=_non_negative, default=0, help="SynthAct seed (%(default)s)"
+        "--data-seed", type=non_negative_int, default=0, help="SynthAct seed (%(default)s)"
     )
     parser.add_argument(
         "--recipe", help="training recipe name or YAML file (default: demo, or demo-quick)"

@@ -50,6 +50,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from actionbias.audit.rundir import differences
 from actionbias.demo.tables import NO_AUGMENT, SCENE_SWAP, DemoTables, RunFigures
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
@@ -231,19 +232,6 @@ def demo_settings(
     }
 
 
-def _differences(old: Any, new: Any, prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
-        for key in sorted(set(old) | set(new)):
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key not in old or key not in new:
-                out.append(name)
-            else:
-                out.extend(_differences(old[key], new[key], name))
-        return out
-    return [] if old == new else [prefix or "(settings)"]
-
-
 def _read_state(path: Path) -> dict[str, Any] | None:
     try:
         state = json.loads(path.read_text(encoding="utf-8"))
@@ -263,9 +251,7 @@ def _check_settings(out: Path, settings: Mapping[str, Any]) -> dict[str, Any] | 
     state = _read_state(out / "demo.json")
     if state is None:
         return None
-    diff = _differences(
-        json.loads(json.dumps(state.get("settings"))), json.loads(json.dumps(settings))
-    )
+    diff = differences(state.get("settings") or {}, settings)
     if diff:
         shown = ", ".join(diff[:6]) + (f" (+{len(diff) - 6} more)" if len(diff) > 6 else "")
         raise BadInputError(

@@ -21,19 +21,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from actionbias.argtypes import positive_int
 from actionbias.errors import BadInputError
 
 log = logging.getLogger(__name__)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
 
 
 def _fraction(text: str) -> float:
@@ -61,18 +52,18 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="auto", help="manifest format (default: %(default)s)")
     p.add_argument("--root", type=Path, help="media root the manifest's paths are relative to")
     p.add_argument("--classes", type=Path, help="class list file (one name per line)")
-    p.add_argument("--limit", type=_positive_int, help="only the first N swap videos")
+    p.add_argument("--limit", type=positive_int, help="only the first N swap videos")
     p.add_argument("--tune-fraction", type=_fraction, default=0.25, help="tuning share (0.25)")
     p.add_argument("--seed", type=int, default=0, help="split, question and bootstrap seed (0)")
     p.add_argument("--objective", default="shacc - sberr", help="what to maximise (%(default)s)")
-    p.add_argument("--frames", type=_positive_int, default=8, help="frames per video (8)")
-    p.add_argument("--batch-size", type=_positive_int, default=8, help="videos per batch (8)")
-    p.add_argument("--bootstrap", type=_positive_int, default=1000, help="resamples (1000)")
+    p.add_argument("--frames", type=positive_int, default=8, help="frames per video (8)")
+    p.add_argument("--batch-size", type=positive_int, default=8, help="videos per batch (8)")
+    p.add_argument("--bootstrap", type=positive_int, default=1000, help="resamples (1000)")
     p.add_argument("--device", help="torch device for a local model (cpu, cuda, cuda:1)")
     p.add_argument("--cache-dir", type=Path, help="LLM reply cache (default: OUT/llm_cache)")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds per request (60)")
     p.add_argument("--max-retries", type=int, default=5, help="retries per request (5)")
-    p.add_argument("--concurrency", type=_positive_int, default=4, help="requests in flight (4)")
+    p.add_argument("--concurrency", type=positive_int, default=4, help="requests in flight (4)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
 
@@ -85,10 +76,10 @@ def add_prompt_tune_arguments(p: argparse.ArgumentParser) -> None:
         help="optimiser chat model: openai:MODEL[@URL][?key_env=VAR] (the paper: gpt-4.1)",
     )
     p.add_argument("--iterations", type=int, default=20, help="optimisation steps (20)")
-    p.add_argument("--top-k", type=_positive_int, default=20, help="best prompts shown (20)")
+    p.add_argument("--top-k", type=positive_int, default=20, help="best prompts shown (20)")
     p.add_argument("--temperature", type=float, default=1.0, help="optimiser temperature (1.0)")
     p.add_argument(
-        "--attempts", type=_positive_int, default=3, help="replies per step before skipping (3)"
+        "--attempts", type=positive_int, default=3, help="replies per step before skipping (3)"
     )
     p.add_argument("--report", type=Path, help="report HTML (default: OUT/report.html)")
     p.add_argument("--no-report", action="store_true", help="do not write the report")

@@ -97,20 +97,6 @@ def _datasets(
     return [(dataset or split or manifest.name or "all", manifest)]
 
 
-def _to_classes(manifest: Manifest, classes: list[str], name: str) -> Manifest:
-    if manifest.classes == classes:
-        return manifest
-    mapped = manifest.with_classes(classes)
-    if len(mapped) < len(manifest):
-        log.warning(
-            "%s: %d of %d clips have labels the model was not trained on; left out",
-            name,
-            len(manifest) - len(mapped),
-            len(manifest),
-        )
-    return mapped
-
-
 def evaluate(
     checkpoint: str | Path,
     data: Manifest | str | Path,
@@ -161,7 +147,7 @@ def evaluate(
     group_names: list[str] = []
     score_rows: list[np.ndarray] = []
     for name, manifest in groups:
-        manifest = _to_classes(manifest, classes, name)
+        manifest = manifest.aligned_to(classes, name)
         require_labels(manifest, manifest.source or name)
         if len(manifest) == 0:
             continue
