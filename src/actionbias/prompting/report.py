@@ -24,7 +24,7 @@ from actionbias.fileio import atomic_write_text
 from actionbias.prompting.loop import PromptRecord, TuningResult, load_tuning
 from actionbias.report.markup import Column, Markup, figure, join, table, tag
 from actionbias.report.numbers import pct
-from actionbias.report.page import CSS
+from actionbias.report.page import html_document
 from actionbias.report.plots import OKABE_ITO, data_uri, plain, png_bytes
 from actionbias.report.sections import Section, how
 
@@ -273,25 +273,11 @@ def build_prompt_html(result: TuningResult, title: str | None = None) -> str:
         f"optimiser {result.config.get('optimizer', {}).get('model', '?')} · objective "
         f"{result.config.get('objective', '?')} · actionbias {__version__} · created {created}"
     )
-    page = tag(
-        "html",
-        tag(
-            "head",
-            Markup('<meta charset="utf-8">'),
-            tag("title", title),
-            tag("style", Markup(CSS)),
-        ),
-        tag(
-            "body",
-            tag(
-                "main",
-                tag("header", tag("h1", title), tag("p", meta, cls="meta")),
-                tag("section", tag("h2", section.title), section.body, id=section.id),
-            ),
-        ),
-        lang="en",
+    return html_document(
+        title,
+        tag("header", tag("h1", title), tag("p", meta, cls="meta")),
+        tag("section", tag("h2", section.title), section.body, id=section.id),
     )
-    return "<!DOCTYPE html>\n" + page + "\n"
 
 
 def write_prompt_report(

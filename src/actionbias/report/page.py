@@ -156,22 +156,24 @@ def build_html(
         _study_block(study),
     )
     body = [tag("section", tag("h2", s.title), s.body, id=s.id) for s in present]
-    return (
-        "<!DOCTYPE html>\n"
-        + tag(
-            "html",
-            tag(
-                "head",
-                Markup('<meta charset="utf-8">'),
-                Markup('<meta name="viewport" content="width=device-width, initial-scale=1">'),
-                tag("title", title),
-                tag("style", Markup(CSS)),
-            ),
-            tag("body", tag("main", header, nav, *body)),
-            lang="en",
-        )
-        + "\n"
+    return html_document(title, header, nav, *body)
+
+
+def html_document(title: str, *body: object) -> str:
+    """A whole page: the shared head (charset, viewport, inline CSS) around `body` in <main>.
+
+    Every page the project writes (audit report, prompt tuning, TAL demo) goes
+    through here so they look alike and none can forget the charset or the CSS.
+    """
+    head = tag(
+        "head",
+        Markup('<meta charset="utf-8">'),
+        Markup('<meta name="viewport" content="width=device-width, initial-scale=1">'),
+        tag("title", title),
+        tag("style", Markup(CSS)),
     )
+    page = tag("html", head, tag("body", tag("main", *body)), lang="en")
+    return "<!DOCTYPE html>\n" + page + "\n"
 
 
 def write_report(

@@ -18,7 +18,7 @@ from actionbias import __version__
 from actionbias.fileio import atomic_write_text
 from actionbias.report.markup import Column, Markup, figure, table, tag
 from actionbias.report.numbers import sig3
-from actionbias.report.page import CSS
+from actionbias.report.page import html_document
 from actionbias.report.plots import data_uri, png_bytes
 
 MODELS = (("vision_only", "Vision-only ActionFormer"), ("actionvlm", "ActionVLM (compact LM)"))
@@ -166,32 +166,8 @@ def build_tal_html(results: Mapping[str, Any], created: str | None = None) -> st
     ]
     body = [tag("section", tag("h2", title), content) for title, content in sections]
     title = "actionbias TAL demo: ActionVLM on SynthAct"
-    return (
-        "<!DOCTYPE html>\n"
-        + tag(
-            "html",
-            tag(
-                "head",
-                Markup('<meta charset="utf-8">'),
-                tag("title", title),
-                tag("style", Markup(CSS)),
-            ),
-            tag(
-                "body",
-                tag(
-                    "main",
-                    tag(
-                        "header",
-                        tag("h1", title),
-                        tag("p", f"actionbias {__version__} · {created}"),
-                    ),
-                    *body,
-                ),
-            ),
-            lang="en",
-        )
-        + "\n"
-    )
+    header = tag("header", tag("h1", title), tag("p", f"actionbias {__version__} · {created}"))
+    return html_document(title, header, *body)
 
 
 def write_tal_report(results: Mapping[str, Any], path: str | Path) -> Path:
