@@ -14,26 +14,16 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from actionbias.audit.runner import run_audit
 from actionbias.audit.scorers import EndpointVLMAnswerer
 from actionbias.llm import ChatClient, decode_data_url
 from actionbias.llm.testing import FakeOpenAIServer, last_user_text, request_images
-from actionbias.synth import generate, read_synthact
+from actionbias.synth import read_synthact
 from actionbias.video import read_clip
 
-SYNTH_OPTIONS = {"untrimmed": 0, "hat_splits": "test", "train": 2, "val": 1}
 SPEC = {"type": "vlm-endpoint", "id": "fake-model", "model": "fake-model"}
 NO_KEY = "ACTIONBIAS_TEST_NO_KEY"
-
-
-@pytest.fixture(scope="module")
-def synthact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny SynthAct, shared by the audit test modules (generate keeps a complete folder)."""
-    out = tmp_path_factory.getbasetemp() / "audit_synthact_tiny"
-    generate(out, preset="tiny", seed=0, workers=1, progress=False, **SYNTH_OPTIONS)
-    return out
 
 
 def _border(frames: np.ndarray, width: int = 4) -> np.ndarray:

@@ -19,18 +19,8 @@ from actionbias.audit.scorers import CallableScorer, LocalVLMAnswerer
 from actionbias.data import Manifest, VideoRecord
 from actionbias.errors import BadInputError
 from actionbias.metrics import load_questions
-from actionbias.synth import generate, read_synthact
+from actionbias.synth import read_synthact
 from actionbias.video import read_clip
-
-SYNTH_OPTIONS = {"untrimmed": 0, "hat_splits": "test", "train": 2, "val": 1}
-
-
-@pytest.fixture(scope="module")
-def synthact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny SynthAct, shared by the audit test modules (generate keeps a complete folder)."""
-    out = tmp_path_factory.getbasetemp() / "audit_synthact_tiny"
-    generate(out, preset="tiny", seed=0, workers=1, progress=False, **SYNTH_OPTIONS)
-    return out
 
 
 def border_colour(clip: np.ndarray, width: int = 4) -> np.ndarray:

@@ -20,22 +20,13 @@ from actionbias.audit.scorers import (
 )
 from actionbias.errors import BadInputError
 from actionbias.llm import TokenLogprob
-from actionbias.synth import generate, read_synthact
+from actionbias.synth import read_synthact
 from actionbias.video import read_clip
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
 import hf_tiny
 
-SYNTH_OPTIONS = {"untrimmed": 0, "hat_splits": "test", "train": 2, "val": 1}
 OPTIONS = [["eating ice cream"], ["running"], ["jumping"], ["playing basketball"], ["waving"]]
-
-
-@pytest.fixture(scope="module")
-def synthact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny SynthAct, shared by the audit test modules (generate keeps a complete folder)."""
-    out = tmp_path_factory.getbasetemp() / "audit_synthact_tiny"
-    generate(out, preset="tiny", seed=0, workers=1, progress=False, **SYNTH_OPTIONS)
-    return out
 
 
 @pytest.mark.parametrize(

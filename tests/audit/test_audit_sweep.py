@@ -14,17 +14,7 @@ from actionbias.audit.commands import add_audit_parsers, parse_shard
 from actionbias.audit.scorers import CallableScorer
 from actionbias.audit.sweep import model_slug, run_sweep
 from actionbias.errors import BadInputError
-from actionbias.synth import generate, read_synthact
-
-SYNTH_OPTIONS = {"untrimmed": 0, "hat_splits": "test", "train": 2, "val": 1}
-
-
-@pytest.fixture(scope="module")
-def synthact(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Tiny SynthAct, shared by the audit test modules (generate keeps a complete folder)."""
-    out = tmp_path_factory.getbasetemp() / "audit_synthact_tiny"
-    generate(out, preset="tiny", seed=0, workers=1, progress=False, **SYNTH_OPTIONS)
-    return out
+from actionbias.synth import read_synthact
 
 
 class FrameCounter:

@@ -131,6 +131,14 @@ def test_train_and_infer_commands(tmp_path, capsys) -> None:
     run = tmp_path / "run"
     assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
     assert (run / "detector.pt").exists() and (run / "metrics.json").exists()
+    # rerunning the command resumes from the per-epoch state: nothing left to train, same weights
+    first = torch.load(run / "detector.pt", weights_only=False)["state_dict"]
+    assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
+    assert "resuming from" in capsys.readouterr().err
+    again = torch.load(run / "detector.pt", weights_only=False)["state_dict"]
+    assert all(torch.equal(first[k], again[k]) for k in first)
+    with pytest.raises(BadInputError, match=r"train\.lr"):
+        _run(["tal", "train", *common, "--out", str(run), *tiny, "--lr", "5e-4"])
     pred = tmp_path / "pred.json"
     assert (
         _run(

@@ -60,8 +60,8 @@ def quick_run(tmp_path_factory):
     return out, result, time.perf_counter() - t0
 
 
-@pytest.mark.slow
 def test_quick_demo_writes_results_and_report(quick_run):
+    """The one end-to-end run in the default suite (~30 s on 2 busy cores)."""
     out, result, _seconds = quick_run
     assert result.results_path.is_file() and result.report_path.is_file()
     data = json.loads(result.results_path.read_text())
@@ -81,8 +81,18 @@ def test_quick_demo_writes_results_and_report(quick_run):
             assert 0.0 <= g["mean_lambda"] < 1.0
     if seed["lap"] is not None:
         assert seed["lap"]["lap"] <= 1.0 and len(seed["mismatched_average_mAP"]) == 2
+    diag = seed["language_diagnostics"]
+    hist = diag["lambda_histogram"]
+    assert len(hist["counts"]) == len(hist["edges"]) - 1
+    assert sum(hist["counts"]) == sum(v["frames"] for v in diag["test_per_class"].values())
+    # one row per vision-language epoch (odd epochs of the alternating schedule)
+    assert [e["epoch"] for e in diag["training_epochs"]] == list(range(1, 8, 2))
+    for row in diag["last_epoch_per_class"].values():
+        assert row["target_std"] >= 0 and 0.0 <= row["lambda_mean"] < 1.0
+        assert row["vl_loss_mean"] == pytest.approx(row["vision_loss_mean"] - row["target_mean"])
     html = result.report_path.read_text()
     assert '<img src="data:image/png;base64,' in html and "Ambiguous classes" in html
+    assert "Language weight and advantage targets" in html and "target A std" in html
     assert (out / "features" / "features.json").is_file()
     assert len(list((out / "detectors").glob("*.pt"))) == 2
 

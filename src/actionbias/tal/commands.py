@@ -115,7 +115,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_epochs=args.warmup_epochs,
         seed=args.seed,
         device=args.device,
+        num_threads=args.threads,
     )
+    state_path = out / "train_state.pt"
+    if state_path.is_file():
+        print(f"resuming from {state_path}", file=sys.stderr)
+    data_settings = {
+        "data": {
+            "gt": str(Path(args.gt).resolve()),
+            "features": str(Path(args.features).resolve()),
+            "train_subset": args.train_subset,
+            "feat_stride": args.feat_stride,
+            "num_frames": args.num_frames,
+            "default_fps": args.default_fps,
+            "max_seq_len": args.max_seq_len,
+            "resize_length": args.resize_length,
+        }
+    }
 
     def report(epoch: int, row: dict) -> None:
         print(
@@ -124,7 +140,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
 
-    result = train_detector(model, train_set, cfg, on_epoch=report)
+    result = train_detector(
+        model, train_set, cfg, on_epoch=report, state_path=state_path, settings=data_settings
+    )
     extra = {
         "classes": train_set.classes,
         "label_map": train_set.label_map,
@@ -174,11 +192,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_features(args: argparse.Namespace) -> int:
-    from actionbias.models.registry import build_model, model_entry
-    from actionbias.tal.extract import ExtractConfig, PenultimateFeatures, extract_directory
-
-    src = Path(args.videos)
+def _video_list(src: Path) -> list[Path]:
     if src.is_dir():
         videos = sorted(p for p in src.iterdir() if p.suffix.lower() in VIDEO_SUFFIXES)
     elif src.is_file():
@@ -187,6 +201,14 @@ def cmd_features(args: argparse.Namespace) -> int:
         raise BadInputError("no such file or directory", source=src)
     if not videos:
         raise BadInputError("no video files found", source=src)
+    return videos
+
+
+def _registered_extractor(args: argparse.Namespace):
+    """(extractor, ExtractConfig options) of a registered recogniser's penultimate layer."""
+    from actionbias.models.registry import build_model, model_entry
+    from actionbias.tal.extract import PenultimateFeatures
+
     options = {}
     for item in args.option:
         name, sep, value = item.partition("=")
@@ -200,21 +222,56 @@ def cmd_features(args: argparse.Namespace) -> int:
     key = model_entry(args.model).required_inputs[0]
     if key != "video":
         raise BadInputError(f"model {args.model!r} needs {key!r} input; pick a video model")
+    size = args.size or 112
+    clip = {"clip_frames": args.clip_frames or 8, "size": (size, size)}
+    return PenultimateFeatures(model), clip
+
+
+def _hf_extractor(args: argparse.Namespace):
+    """(extractor, ExtractConfig options) of a Hugging Face video encoder, sized by its configs."""
+    from actionbias.tal.hf_extract import load_hf_video_model
+
+    if args.checkpoint or args.option:
+        raise BadInputError(
+            "--checkpoint/--option apply to registered models, not hf:", where="--model"
+        )
+    extractor, spec = load_hf_video_model(args.model)
+    frames = spec.clip_frames or args.clip_frames or 16
+    if spec.clip_frames and args.clip_frames and args.clip_frames != spec.clip_frames:
+        raise BadInputError(
+            f"the model takes {spec.clip_frames}-frame clips, not {args.clip_frames}",
+            where="--clip-frames",
+        )
+    size = (args.size, args.size) if args.size else (spec.size or (224, 224))
+    clip = {"clip_frames": frames, "size": size, "mean": spec.mean, "std": spec.std}
+    return extractor, clip
+
+
+def cmd_features(args: argparse.Namespace) -> int:
+    from actionbias.tal.extract import ExtractConfig, extract_directory
+    from actionbias.tal.hf_extract import is_hf_model
+
+    videos = _video_list(Path(args.videos))
+    hf = is_hf_model(args.model)
+    extractor, clip = _hf_extractor(args) if hf else _registered_extractor(args)
     cfg = ExtractConfig(
         window=args.window,
         stride=args.stride,
-        clip_frames=args.clip_frames,
-        size=(args.size, args.size),
         batch_size=args.batch_size,
         device=args.device,
+        **clip,
     )
-    extractor = PenultimateFeatures(model).to(args.device)
-    meta = extract_directory(extractor, videos, args.out, cfg, key, overwrite=args.overwrite)
+    extractor = extractor.to(args.device)
+    meta = extract_directory(extractor, videos, args.out, cfg, "video", overwrite=args.overwrite)
     info = {
         "model": args.model,
         "feature_dim": extractor.dim,
         "feat_stride": args.stride,
         "num_frames": args.window,
+        "clip_frames": cfg.clip_frames,
+        "size": list(cfg.size),
+        "mean": list(cfg.mean),
+        "std": list(cfg.std),
         "videos": meta,
     }
     _write_json(info, str(Path(args.out) / "features.json"))
@@ -296,7 +353,13 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
 
     tr = tal_sub.add_parser("train", help="train the ActionFormer detector on features")
     _data_args(tr)
-    tr.add_argument("--out", required=True, help="run folder (detector.pt, history, metrics)")
+    tr.add_argument(
+        "--out",
+        required=True,
+        help="run folder (detector.pt, history, metrics); the state after every epoch is kept "
+        "in train_state.pt and rerunning the command continues from it",
+    )
+    tr.add_argument("--threads", type=int, default=None, help="torch CPU threads while training")
     tr.add_argument("--train-subset", default="training")
     tr.add_argument("--val-subset", default="validation")
     tr.add_argument("--tiou", default="0.3:0.7:5")
@@ -321,11 +384,19 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
     inf.set_defaults(handler=cmd_infer)
 
     fe = tal_sub.add_parser(
-        "features", help="sliding-window features of videos with a registered recogniser"
+        "features",
+        help="sliding-window features of videos with a registered recogniser or a "
+        "Hugging Face video encoder",
     )
     fe.add_argument("--videos", required=True, help="a video file or a folder of videos")
     fe.add_argument("--out", required=True, help="output folder (<video>.npy, features.json)")
-    fe.add_argument("--model", default="slow_small")
+    fe.add_argument(
+        "--model",
+        default="slow_small",
+        help="a registered model name, or hf:ID_OR_FOLDER for a transformers video encoder "
+        "(VideoMAE, V-JEPA 2, ...; tokens mean-pooled, clip size and normalisation from its "
+        "configs)",
+    )
     fe.add_argument("--num-classes", type=int, default=400)
     fe.add_argument("--checkpoint", default=None, help="weights of the recogniser")
     fe.add_argument(
@@ -333,8 +404,15 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
     )
     fe.add_argument("--window", type=int, default=16)
     fe.add_argument("--stride", type=int, default=4)
-    fe.add_argument("--clip-frames", type=int, default=8)
-    fe.add_argument("--size", type=int, default=112)
+    fe.add_argument(
+        "--clip-frames",
+        type=int,
+        default=None,
+        help="frames sampled per window (default 8; hf: the model's num_frames)",
+    )
+    fe.add_argument(
+        "--size", type=int, default=None, help="frame side in pixels (default 112; hf: the model's)"
+    )
     fe.add_argument("--batch-size", type=int, default=8)
     fe.add_argument("--device", default="cpu")
     fe.add_argument(
@@ -350,7 +428,9 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
         help="SynthAct untrimmed videos -> features -> vision-only vs ActionVLM, mAP, LAP, report",
     )
     de.add_argument("--out", required=True, help="run folder (resumable)")
-    de.add_argument("--quick", action="store_true", help="tiny preset, one seed (~2-4 min)")
+    de.add_argument(
+        "--quick", action="store_true", help="tiny preset, one seed (~30-60 s on 2 cores)"
+    )
     de.add_argument("--seed", type=int, default=0)
     de.add_argument("--recogniser", default=None, help="finished `actionbias train` run folder")
     de.set_defaults(handler=cmd_demo)

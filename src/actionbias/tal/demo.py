@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,10 +35,13 @@ from typing import Any
 import numpy as np
 
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import atomic_path, atomic_write_text
 
 log = logging.getLogger(__name__)
 
+# every model of the demo is tiny (64 px slow_tiny, 64-channel detectors): one torch thread
+# is as fast on idle cores and several times faster on busy ones (see `torch_threads`)
+DEMO_THREADS = 1
 SPLITS = {"training": 0.6, "validation": 0.2, "test": 0.2}
 TIOU = (0.3, 0.4, 0.5, 0.6, 0.7)
 VISION, ACTIONVLM = "vision-only", "actionvlm"
@@ -288,20 +291,52 @@ def _batches(dataset, settings, prompt, rng: np.random.Generator, pad_to: int) -
     return out
 
 
-def train_model(model, dataset, settings: TALDemoSettings, prompt, seed: int) -> list[dict]:
-    """Algorithm 1 (vision-only for the baseline ablation) with warm-up + cosine LR per epoch."""
+def train_model(
+    model,
+    dataset,
+    settings: TALDemoSettings,
+    prompt,
+    seed: int,
+    *,
+    state_path: Path | None = None,
+    stop_after: int | None = None,
+) -> list[dict]:
+    """Algorithm 1 (vision-only for the baseline ablation) with warm-up + cosine LR per epoch.
+
+    With `state_path` the state after every epoch is saved there and a rerun
+    continues after the last finished epoch (`actionbias.tal.checkpoint`), ending
+    with the weights of an uninterrupted run. `stop_after`: stop after that many
+    epochs in total (to be resumed later).
+    """
     import torch
 
+    from actionbias.tal.checkpoint import TrainingCheckpoint, capture_rng, restore_rng
     from actionbias.tal.language.advantage import ActionVLMTrainer
     from actionbias.tal.train import build_optimizer, warmup_cosine
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     optimizer = build_optimizer(model, settings.lr, settings.weight_decay)
-    trainer = ActionVLMTrainer(model, optimizer, model.detector.num_classes)
-    history = []
+    trainer = ActionVLMTrainer(
+        model, optimizer, model.detector.num_classes, class_names=dataset.classes
+    )
+    history: list[dict] = []
+    numpy_rngs = {"order": rng, "dataset": dataset.rng}
+    checkpoint = None
+    first = 0
+    if state_path is not None:
+        run = {"settings": settings.to_json(), "seed": seed, "ablation": model.ablation.name}
+        checkpoint = TrainingCheckpoint(state_path, run)
+        state = checkpoint.load()
+        if state is not None:
+            model.load_state_dict(state["model"])
+            trainer.load_state_dict(state["trainer"])
+            history = list(state["history"])
+            restore_rng(state["rng"], numpy_rngs)
+            first = int(state["epoch"]) + 1
     warmup = max(1, settings.epochs // 10)
-    for epoch in range(settings.epochs):
+    last = settings.epochs if stop_after is None else min(settings.epochs, stop_after)
+    for epoch in range(first, last):
         factor = warmup_cosine(epoch, settings.epochs, warmup)
         for group in optimizer.param_groups:
             group["lr"] = settings.lr * factor
@@ -309,6 +344,16 @@ def train_model(model, dataset, settings: TALDemoSettings, prompt, seed: int) ->
         row = trainer.run_epoch(batches, epoch)
         row["epoch"] = epoch
         history.append(row)
+        if checkpoint is not None:
+            checkpoint.save(
+                epoch,
+                {
+                    "model": model.state_dict(),
+                    "trainer": trainer.state_dict(),
+                    "history": history,
+                    "rng": capture_rng(numpy_rngs),
+                },
+            )
     model.eval()
     return history
 
@@ -382,6 +427,50 @@ def score(dets, dataset, ann_path: Path, subset: str) -> dict[str, Any]:
     return out
 
 
+LAMBDA_BINS = (0.0, 1e-6, 0.05, 0.2, 0.5, 1.0)
+
+
+def language_diagnostics(
+    history: Sequence[Mapping[str, Any]],
+    advantage: Mapping[str, np.ndarray],
+    lam: Mapping[str, np.ndarray],
+) -> dict[str, Any]:
+    """Why language got the weight it got: lambda's distribution on the test frames, A_hat
+    per class, and, per vision-language training epoch, the target advantage A against
+    the prediction (A > 0 on average only where the class's vision-language loss fell
+    below its vision-only mean)."""
+    values = np.concatenate([np.asarray(v) for v in lam.values()]) if lam else np.zeros(0)
+    counts, _ = np.histogram(values, bins=LAMBDA_BINS)
+    per_class = {
+        c: {
+            "frames": len(a),
+            "a_hat_mean": float(np.mean(a)) if len(a) else None,
+            "a_hat_std": float(np.std(a)) if len(a) else None,
+            "lambda_mean": float(np.mean(lam[c])) if len(lam[c]) else None,
+        }
+        for c, a in ((c, np.asarray(v)) for c, v in advantage.items())
+    }
+    epochs = [
+        {"epoch": int(row["epoch"]), **row["advantage"]["overall"]}
+        for row in history
+        if row.get("advantage") and row["advantage"].get("overall")
+    ]
+    last = next((row["advantage"] for row in reversed(history) if row.get("advantage")), None)
+    return {
+        "lambda_histogram": {"edges": list(LAMBDA_BINS), "counts": counts.tolist()},
+        "lambda_positive_share": float(np.mean(values > 0)) if values.size else None,
+        "lambda_max": float(values.max()) if values.size else None,
+        "test_per_class": per_class,
+        "training_epochs": epochs,
+        "last_epoch_per_class": last["per_bucket"] if last else {},
+    }
+
+
+def _finite(value: float | None) -> float | None:
+    """None for a missing or NaN figure (an empty class group): NaN is not JSON and != itself."""
+    return None if value is None or not np.isfinite(value) else float(value)
+
+
 def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if len(values) else float("nan")
 
@@ -393,6 +482,62 @@ def _summary(values: Sequence[float]) -> dict[str, Any]:
         "std": float(arr.std(ddof=1)) if arr.size > 1 else 0.0,
         "per_seed": [float(v) for v in arr],
     }
+
+
+def _train_and_predict(
+    out: Path,
+    settings: TALDemoSettings,
+    in_dim: int,
+    det_classes: list[str],
+    datasets: tuple[Any, Any, Any],
+    ann_path: Path,
+    prompt: Any,
+    mismatched: list[Any],
+    say: Callable[[str], None],
+) -> tuple[list[dict[str, Any]], float]:
+    """Stage 4 and the predictions of stage 5 for every seed: (rows per seed, training seconds)."""
+    import torch
+
+    train_set, val_set, test_set = datasets
+    per_seed: list[dict[str, Any]] = []
+    train_seconds = 0.0
+    for s in settings.seeds:
+        row: dict[str, Any] = {"seed": s}
+        for kind in (VISION, ACTIONVLM):
+            path = out / "detectors" / f"{kind}-seed{s}.pt"
+            model = build_model(kind, in_dim, len(det_classes), settings, s)
+            if path.is_file():
+                payload = torch.load(path, map_location="cpu", weights_only=False)
+                model.load_state_dict(payload["state_dict"])
+                history = payload["history"]
+            else:
+                t1 = time.perf_counter()
+                state_path = path.with_name(f"{path.stem}.state.pt")
+                history = train_model(model, train_set, settings, prompt, s, state_path=state_path)
+                train_seconds += time.perf_counter() - t1
+                with atomic_path(path) as tmp:
+                    torch.save({"state_dict": model.state_dict(), "history": history}, tmp)
+                state_path.unlink(missing_ok=True)
+            say(f"seed {s}: {kind} trained ({len(history)} epochs)")
+            dets_val, _, _ = predict(model, val_set, prompt, settings)
+            dets, adv, lam = predict(model, test_set, prompt, settings)
+            entry = {
+                "validation": score(dets_val, val_set, ann_path, "validation"),
+                "test": score(dets, test_set, ann_path, "test"),
+                "final_loss": history[-1].get("total"),
+            }
+            if kind == ACTIONVLM:
+                entry["diagnostics"] = language_diagnostics(history, adv, lam)
+                entry["advantage"] = {c: v.tolist() for c, v in adv.items()}
+                entry["lambda"] = {c: v.tolist() for c, v in lam.items()}
+                mism = []
+                for m_prompt in mismatched:
+                    dets_m, _, _ = predict(model, test_set, m_prompt, settings)
+                    mism.append(score(dets_m, test_set, ann_path, "test")["average_mAP"])
+                entry["mismatched_average_mAP"] = mism
+            row[kind] = entry
+        per_seed.append(row)
+    return per_seed, train_seconds
 
 
 @dataclass
@@ -412,7 +557,6 @@ def run_tal_demo(
     log_fn: Callable[[str], None] | None = None,
 ) -> TALDemoResult:
     """Run (or resume) the demo into `out_dir`; returns the results and the paths written."""
-    import torch
 
     from actionbias.metrics.lap import (
         advantage_by_group,
@@ -422,6 +566,7 @@ def run_tal_demo(
     from actionbias.tal.language.descriptions import descriptions_for, mismatched_descriptions
     from actionbias.tal.language.text_encoder import MiniLMEncoder
     from actionbias.tal.report import write_tal_report
+    from actionbias.tal.train import torch_threads
 
     say = log_fn or (lambda msg: log.info(msg))
     out = Path(out_dir)
@@ -452,13 +597,15 @@ def run_tal_demo(
 
     t0 = time.perf_counter()
     given = Path(recogniser_dir) if recogniser_dir is not None else None
-    checkpoint, recogniser = _recogniser(out, data_dir, settings, given)
+    with torch_threads(DEMO_THREADS):
+        checkpoint, recogniser = _recogniser(out, data_dir, settings, given)
     timings["recogniser"] = time.perf_counter() - t0
     say(f"recogniser: {checkpoint}")
 
     t0 = time.perf_counter()
     feat_dir = out / "features"
-    feat_info = _features(checkpoint, data_dir, feat_dir, settings, classes)
+    with torch_threads(DEMO_THREADS):
+        feat_info = _features(checkpoint, data_dir, feat_dir, settings, classes)
     timings["features"] = time.perf_counter() - t0
     say(f"features: {len(feat_info['videos'])} videos, {feat_info['feature_dim']}-d")
 
@@ -478,41 +625,18 @@ def run_tal_demo(
     timings["text_encoder"] = time.perf_counter() - t0
 
     in_dim = int(feat_info["feature_dim"])
-    per_seed: list[dict[str, Any]] = []
-    train_seconds = 0.0
-    for s in settings.seeds:
-        row: dict[str, Any] = {"seed": s}
-        for kind in (VISION, ACTIONVLM):
-            path = out / "detectors" / f"{kind}-seed{s}.pt"
-            model = build_model(kind, in_dim, len(det_classes), settings, s)
-            if path.is_file():
-                payload = torch.load(path, map_location="cpu", weights_only=False)
-                model.load_state_dict(payload["state_dict"])
-                history = payload["history"]
-            else:
-                t1 = time.perf_counter()
-                history = train_model(model, train_set, settings, prompt, s)
-                train_seconds += time.perf_counter() - t1
-                path.parent.mkdir(parents=True, exist_ok=True)
-                torch.save({"state_dict": model.state_dict(), "history": history}, path)
-            say(f"seed {s}: {kind} trained ({len(history)} epochs)")
-            dets_val, _, _ = predict(model, val_set, prompt, settings)
-            dets, adv, lam = predict(model, test_set, prompt, settings)
-            entry = {
-                "validation": score(dets_val, val_set, ann_path, "validation"),
-                "test": score(dets, test_set, ann_path, "test"),
-                "final_loss": history[-1].get("total"),
-            }
-            if kind == ACTIONVLM:
-                entry["advantage"] = {c: v.tolist() for c, v in adv.items()}
-                entry["lambda"] = {c: v.tolist() for c, v in lam.items()}
-                mism = []
-                for m_prompt in mismatched:
-                    dets_m, _, _ = predict(model, test_set, m_prompt, settings)
-                    mism.append(score(dets_m, test_set, ann_path, "test")["average_mAP"])
-                entry["mismatched_average_mAP"] = mism
-            row[kind] = entry
-        per_seed.append(row)
+    with torch_threads(DEMO_THREADS):
+        per_seed, train_seconds = _train_and_predict(
+            out,
+            settings,
+            in_dim,
+            det_classes,
+            (train_set, val_set, test_set),
+            ann_path,
+            prompt,
+            mismatched,
+            say,
+        )
     timings["detectors"] = time.perf_counter() - t0
     timings["detector_training"] = train_seconds
 
@@ -549,7 +673,7 @@ def run_tal_demo(
                     {
                         "group": ra.group,
                         "classes": list(ra.classes),
-                        "actionvlm_mAP": ra.map,
+                        "actionvlm_mAP": _finite(ra.map),
                         "gain": ra.gain,
                         "mean_advantage": ra.mean_advantage,
                         "mean_lambda": rl.mean_advantage,
@@ -567,6 +691,7 @@ def run_tal_demo(
                         np.concatenate([lam[c] for c in oth]) if oth else []
                     ),
                 },
+                "language_diagnostics": vlm.get("diagnostics"),
                 "final_loss": {
                     "vision_only": row[VISION]["final_loss"],
                     "actionvlm": row[ACTIONVLM]["final_loss"],

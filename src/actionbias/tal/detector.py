@@ -259,12 +259,18 @@ class ActionFormer(nn.Module):
             raise ValueError(f"expected feats (B, {self.in_dim}, T), got {tuple(feats.shape)}")
         mask = mask.bool()
         feats_p, mask_p = self._pad(feats, mask)
-        cls_feats, masks = self.pyramid(feats_p, mask_p)
         if feats_loc is not None:
             if feats_loc.shape != feats.shape:
                 raise ValueError("feats_loc must have the shape of feats")
-            reg_feats, _ = self.pyramid(self._pad(feats_loc, mask)[0], mask_p)
+            # one pass over the stacked batch instead of two: the same per-sample maths
+            # (every layer is per-sample), half the kernel launches on small inputs
+            b = feats.shape[0]
+            stacked = torch.cat([feats_p, self._pad(feats_loc, mask)[0]])
+            both, both_masks = self.pyramid(stacked, torch.cat([mask_p, mask_p]))
+            cls_feats, reg_feats = [f[:b] for f in both], [f[b:] for f in both]
+            masks = [m[:b] for m in both_masks]
         else:
+            cls_feats, masks = self.pyramid(feats_p, mask_p)
             reg_feats = cls_feats
         cls_logits, offsets = [], []
         for level, (xc, xr, m) in enumerate(zip(cls_feats, reg_feats, masks, strict=True)):

@@ -108,9 +108,13 @@ def _to_batch(clips: list[np.ndarray], cfg: ExtractConfig, key: str) -> dict[str
 
 @torch.no_grad()
 def extract_video(
-    extractor: PenultimateFeatures, path: str | Path, cfg: ExtractConfig, input_key: str = "video"
+    extractor: nn.Module, path: str | Path, cfg: ExtractConfig, input_key: str = "video"
 ) -> np.ndarray:
-    """(T, C) float32 features of one video."""
+    """(T, C) float32 features of one video.
+
+    `extractor` maps {input_key: (B, 3, T, H, W)} to (B, C): `PenultimateFeatures`
+    or `actionbias.tal.hf_extract.HFVideoFeatures`.
+    """
     extractor.eval()
     feats: list[np.ndarray] = []
     pending: list[np.ndarray] = []
@@ -127,7 +131,7 @@ def extract_video(
 
 
 def extract_directory(
-    extractor: PenultimateFeatures,
+    extractor: nn.Module,
     videos: Sequence[Path],
     out_dir: str | Path,
     cfg: ExtractConfig,

@@ -7,6 +7,7 @@ the page is self-contained like the main report.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -134,6 +135,89 @@ def _ambiguity_table(results: Mapping[str, Any]) -> Markup:
     return table(cols, rows, caption="AP in %, LAP in % (relative mAP drop, mismatched text).")
 
 
+def _language_tables(results: Mapping[str, Any]) -> Markup:
+    """Lambda's distribution and the advantage targets behind it, per seed."""
+    parts: list[str] = []
+    for s in results["seeds"]:
+        diag = s.get("language_diagnostics")
+        if not diag:
+            continue
+        edges = diag["lambda_histogram"]["edges"]
+        labels = [f"λ < {edges[1]:g} (off)"]
+        labels += [f"{a:g} ≤ λ < {b:g}" for a, b in itertools.pairwise(edges[1:])]
+        counts = diag["lambda_histogram"]["counts"]
+        cols = [Column("seed", numeric=True)] + [Column(x, numeric=True) for x in labels]
+        cols.append(Column("max λ", numeric=True))
+        parts.append(
+            table(
+                cols,
+                [[s["seed"], *counts, _num(diag["lambda_max"], pct=False)]],
+                caption="Frames of the test split's actions by the language weight λ applied.",
+            )
+        )
+        epoch_cols = [
+            Column("VL epoch", numeric=True),
+            Column("target A mean", numeric=True),
+            Column("target A std", numeric=True),
+            Column("mean Â", numeric=True),
+            Column("mean λ", numeric=True),
+            Column("frames with λ > 0", numeric=True),
+        ]
+        epoch_rows = [
+            [
+                e["epoch"],
+                _num(e["target_mean"], False),
+                _num(e["target_std"], False),
+                _num(e["a_hat_mean"], False),
+                _num(e["lambda_mean"], False),
+                _num(e["lambda_positive_share"]),
+            ]
+            for e in diag["training_epochs"]
+        ]
+        if epoch_rows:
+            parts.append(
+                table(
+                    epoch_cols,
+                    epoch_rows,
+                    caption=f"Seed {s['seed']}: training frames of each vision-language epoch "
+                    "(A = class-wise vision-only loss − frame's vision-language loss; "
+                    "share in %).",
+                )
+            )
+        class_cols = [
+            Column("class"),
+            Column("vision loss (class mean)", numeric=True),
+            Column("VL loss (class mean)", numeric=True),
+            Column("target A mean ± std", numeric=True),
+            Column("mean Â", numeric=True),
+            Column("mean λ", numeric=True),
+        ]
+        class_rows = [
+            [
+                name,
+                _num(c.get("vision_loss_mean"), False),
+                _num(c.get("vl_loss_mean"), False),
+                f"{_num(c['target_mean'], False)} ± {_num(c['target_std'], False)}",
+                _num(c["a_hat_mean"], False),
+                _num(c["lambda_mean"], False),
+            ]
+            for name, c in diag["last_epoch_per_class"].items()
+        ]
+        if class_rows:
+            parts.append(
+                table(
+                    class_cols,
+                    class_rows,
+                    caption=f"Seed {s['seed']}: last vision-language epoch by class. Language "
+                    "gets weight only where the target A is positive, i.e. where the class's "
+                    "vision-language loss fell below its vision-only mean.",
+                )
+            )
+    if not parts:
+        return Markup(tag("p", "No language diagnostics in this run."))
+    return Markup("".join(parts))
+
+
 def build_tal_html(results: Mapping[str, Any], created: str | None = None) -> str:
     """The whole page as a string."""
     created = created or datetime.now(timezone.utc).isoformat(timespec="seconds")
@@ -162,6 +246,7 @@ def build_tal_html(results: Mapping[str, Any], created: str | None = None) -> st
         ("Detection mAP", Markup(headline + _map_table(results) + _class_figure(results))),
         ("Language advantage by class group", _group_table(results)),
         ("Ambiguous classes and LAP", _ambiguity_table(results)),
+        ("Language weight and advantage targets", _language_tables(results)),
         ("Setup", facts),
     ]
     body = [tag("section", tag("h2", title), content) for title, content in sections]

@@ -207,6 +207,80 @@ class ClassLossMeter:
         self._means = state["means"]
 
 
+class AdvantageDiagnostics:
+    """Per-bucket statistics of one vision-language epoch: is language earning its weight?
+
+    For each bucket (classes, then background) it accumulates the target
+    advantage A (mean and std; a positive mean means the class's vision-language
+    loss fell below its vision-only mean), the predicted A_hat and the applied
+    lambda, plus the share of frames where lambda > 0 -- the figures that show
+    why lambda stays near 0 when it does.
+    """
+
+    def __init__(self, num_classes: int):
+        self.num_classes = int(num_classes)
+        size = (5, num_classes + 1)  # rows: count, sum A, sum A^2, sum A_hat, sum lambda
+        self._acc = torch.zeros(size, dtype=torch.float64)
+        self._on = torch.zeros(num_classes + 1, dtype=torch.float64)
+        self._vision_means: Tensor | None = None
+
+    def update(
+        self, target: Tensor, a_hat: Tensor, lam: Tensor, bucket: Tensor, mask: Tensor
+    ) -> None:
+        valid = mask.bool().cpu()
+        idx = bucket.cpu()[valid]
+        values = [
+            torch.ones(idx.shape, dtype=torch.float64),
+            target.detach().double().cpu()[valid],
+            target.detach().double().cpu()[valid] ** 2,
+            a_hat.detach().double().cpu()[valid],
+            lam.detach().double().cpu()[valid],
+        ]
+        for row, v in enumerate(values):
+            self._acc[row].index_add_(0, idx, v)
+        self._on.index_add_(0, idx, (lam.detach().cpu()[valid] > 0).double())
+
+    def set_vision_means(self, means: Tensor) -> None:
+        self._vision_means = means.detach().double().cpu().clone()
+
+    def summary(self, class_names: Sequence[str] | None = None) -> dict[str, Any]:
+        """{"per_bucket": {name: {...}}, "overall": {...}}; buckets without frames are left out."""
+        if class_names is None:
+            class_names = [str(c) for c in range(self.num_classes)]
+        names = [*class_names, "background"]
+        count, s_a, s_a2, s_hat, s_lam = self._acc
+
+        def stats(n, sa, sa2, sh, sl, on, vision) -> dict[str, float]:
+            mean = sa / n
+            row = {
+                "frames": int(n),
+                "target_mean": float(mean),
+                "target_std": float(max(sa2 / n - mean**2, 0.0) ** 0.5),
+                "a_hat_mean": float(sh / n),
+                "lambda_mean": float(sl / n),
+                "lambda_positive_share": float(on / n),
+            }
+            if vision is not None:
+                row["vision_loss_mean"] = float(vision)
+                row["vl_loss_mean"] = float(vision - mean)
+            return row
+
+        per_bucket = {}
+        for c, name in enumerate(names):
+            if count[c] > 0:
+                vision = None if self._vision_means is None else self._vision_means[c]
+                per_bucket[name] = stats(
+                    count[c], s_a[c], s_a2[c], s_hat[c], s_lam[c], self._on[c], vision
+                )
+        total = count.sum()
+        overall = (
+            stats(total, s_a.sum(), s_a2.sum(), s_hat.sum(), s_lam.sum(), self._on.sum(), None)
+            if total > 0
+            else {}
+        )
+        return {"per_bucket": per_bucket, "overall": overall}
+
+
 def advantage_targets(class_means: Tensor, bucket: Tensor, vl_frame_loss: Tensor) -> Tensor:
     """Eq. 1: A(l) = mean_vision_loss(class of l) - vision_language_loss(l), no gradient."""
     return class_means.to(vl_frame_loss)[bucket] - vl_frame_loss.detach()
@@ -326,6 +400,7 @@ class ActionVLMTrainer:
         schedule: AlternatingSchedule = AlternatingSchedule(),
         detection_loss: Callable[..., dict[str, Tensor]] | None = None,
         grad_clip: float | None = 1.0,
+        class_names: Sequence[str] | None = None,
     ):
         self.model = model
         self.optimizer = optimizer
@@ -335,6 +410,9 @@ class ActionVLMTrainer:
         self.detection_loss = detection_loss or _detector_loss
         self.grad_clip = grad_clip
         self.meter = ClassLossMeter(num_classes)
+        self.num_classes = int(num_classes)
+        self.class_names = list(class_names) if class_names is not None else None
+        self.diagnostics: AdvantageDiagnostics | None = None
 
     def epoch_mode(self, epoch: int) -> str:
         ablation = self.model.ablation
@@ -369,6 +447,8 @@ class ActionVLMTrainer:
                         out.det, batch.segments, batch.labels, batch.mask
                     )
                 target = advantage_targets(self.meter.means(), bucket, frame_loss)
+                if self.diagnostics is not None:
+                    self.diagnostics.update(target, out.a_hat, out.lam, bucket, batch.mask)
                 l_adv = advantage_loss(out.a_hat, target, batch.mask)
                 total = total + self.weights.adv * l_adv
                 logs["adv"] = float(l_adv.detach())
@@ -384,12 +464,34 @@ class ActionVLMTrainer:
         logs["total"] = float(total.detach())
         return logs
 
+    def state_dict(self) -> dict[str, Any]:
+        """What carries over between epochs besides the weights: the optimiser, the
+        class-wise vision-loss table and the loss normaliser (for resuming a run)."""
+        state: dict[str, Any] = {
+            "optimizer": self.optimizer.state_dict(),
+            "meter": self.meter.state_dict(),
+        }
+        normaliser = getattr(self.det_cfg, "normaliser", None)
+        if normaliser is not None:
+            state["normaliser"] = float(normaliser.value)
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.meter.load_state_dict(state["meter"])
+        if "normaliser" in state:
+            self.det_cfg.normaliser.value = float(state["normaliser"])
+
     def run_epoch(self, batches: Iterable[TALBatch], epoch: int) -> dict[str, float]:
         """One epoch of the schedule; returns the mean of each logged term and the mode."""
         mode = self.epoch_mode(epoch)
         record_vision = mode == VISION and self.model.ablation.needs_vision_epochs
         if record_vision:
             self.meter.reset()
+        track = mode == VISION_LANGUAGE and self.model.ablation.use_adv_loss
+        self.diagnostics = AdvantageDiagnostics(self.num_classes) if track else None
+        if self.diagnostics is not None and self.meter.ready:
+            self.diagnostics.set_vision_means(self.meter.means())
         self.model.train()
         sums: dict[str, float] = {}
         n = 0
@@ -401,6 +503,8 @@ class ActionVLMTrainer:
             self.meter.finish()
         result: dict[str, Any] = {k: v / max(n, 1) for k, v in sums.items()}
         result["mode"] = mode
+        if self.diagnostics is not None:
+            result["advantage"] = self.diagnostics.summary(self.class_names)
         return result
 
 

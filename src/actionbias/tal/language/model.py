@@ -207,6 +207,10 @@ class CompactLanguageModel(nn.Module):
         self.vis_dim = vis_dim
         self.vis_proj = nn.Sequential(nn.Linear(vis_dim, width), nn.GELU(), nn.Linear(width, width))
         self.desc_proj = nn.Linear(desc_dim, width)
+        # Which class a description belongs to: attention over the description tokens is
+        # order-blind, so without a per-class slot embedding a permutation of the
+        # descriptions (LAP's mismatched prompt) would give exactly the same output.
+        self.class_slots = nn.Parameter(torch.randn(num_classes, width) * 0.02)
         self.special = nn.Parameter(torch.randn(len(SPECIAL_TOKENS), width) * 0.02)
         self.layers = nn.ModuleList(
             _CompactLayer(width, heads, kernel, dropout) for _ in range(layers)
@@ -237,7 +241,12 @@ class CompactLanguageModel(nn.Module):
         x = torch.cat([tokens[:, :, None], special], dim=2)  # (B, T, 4, W)
         if prompt.dim() == 2:
             prompt = prompt[None].expand(b, -1, -1)
-        desc = self.desc_proj(prompt.to(tokens.dtype))
+        if prompt.shape[1] != self.class_slots.shape[0]:
+            raise ValueError(
+                f"prompt has {prompt.shape[1]} descriptions, the model {self.class_slots.shape[0]}"
+                " classes: pass one description per class, in class-index order"
+            )
+        desc = self.desc_proj(prompt.to(tokens.dtype)) + self.class_slots
         desc_mask = torch.ones(desc.shape[:2], dtype=torch.bool, device=desc.device)
         x = x * mask[:, :, None, None].to(x.dtype)
         for layer in self.layers:
