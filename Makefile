@@ -39,6 +39,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/train_throughput.py
 	$(BIN)/python benchmarks/llm_client.py
 	$(BIN)/python benchmarks/tal_eval.py
+	$(BIN)/python benchmarks/tal_detector.py
+	$(BIN)/python benchmarks/a2o_maps.py
+	$(BIN)/python benchmarks/a2o_model.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache runs

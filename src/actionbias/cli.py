@@ -449,6 +449,13 @@ def _add_tal(sub: argparse._SubParsersAction) -> None:
     add_tal_parsers(sub)
 
 
+def _add_a2o(sub: argparse._SubParsersAction) -> None:
+    """`a2o run|maps|demo`: agent-chosen object-centric features (actionbias.a2o)."""
+    from actionbias.a2o.commands import add_a2o_parsers
+
+    add_a2o_parsers(sub)
+
+
 def _add_report(sub: argparse._SubParsersAction) -> None:
     from actionbias.report.commands import add_report_arguments
 
@@ -559,6 +566,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_demo,
         _add_prompting,
         _add_tal,
+        _add_a2o,
         _add_metrics,
     ):
         add(sub)

@@ -343,3 +343,15 @@ def test_load_audit_data_forms(synthact, tmp_path):
         load_audit_data(synthact, ["nope"])
     with pytest.raises(BadInputError, match="not found"):
         load_audit_data(tmp_path / "missing")
+
+
+def test_load_audit_data_from_named_manifests(synthact):
+    """A mapping of groups is taken as given (e.g. a held-out half of the swap split)."""
+    splits = read_synthact(synthact)
+    half = Manifest(splits["swap"].records[::2], splits["swap"].classes, name="swap")
+    data = load_audit_data({"test": splits["test"], "swap": half})
+    assert [g for g, _ in data.groups] == ["test", "swap"]
+    assert len(data.groups[1][1]) == len(half) and data.info["records"]["swap"] == len(half)
+    other = Manifest(splits["test"].records, list(reversed(splits["test"].classes)))
+    with pytest.raises(BadInputError, match="another class list"):
+        load_audit_data({"test": splits["test"], "odd": other})

@@ -12,11 +12,38 @@ SMALL_CLIP = (4, 32, 32)
 """T x H x W for shape/gradient tests: every stage still has >= 1 spatial cell."""
 
 
+TINY_VJEPA2 = {
+    "crop_size": SMALL_CLIP[1],
+    "frames_per_clip": SMALL_CLIP[0],
+    "patch_size": 8,
+    "tubelet_size": 2,
+    "hidden_size": 24,
+    "num_attention_heads": 2,
+    "num_hidden_layers": 1,
+    "mlp_ratio": 2.0,
+    "num_pooler_layers": 1,
+    "pred_hidden_size": 12,
+    "pred_num_attention_heads": 2,
+    "pred_num_hidden_layers": 1,
+}
+"""A random-weight V-JEPA 2 config at SMALL_CLIP (models built from a transformers config)."""
+
+
 def small_options(name: str) -> dict:
     """Options that turn any registered model into a ~0.2 M parameter CPU model."""
-    if "backbone" in model_entry(name).options():
+    options = model_entry(name).options()
+    if "backbone" in options:
         return {"backbone": "slow_tiny"}
+    if "config" in options:
+        return {"config": TINY_VJEPA2, "dropout": 0.5}
     return {"depths": (1, 1, 1, 1), "width": 8}
+
+
+def without_zero_init(name: str) -> dict:
+    """``zero_init_final_bn=False`` for the models that have that option (ResNets)."""
+    return (
+        {"zero_init_final_bn": False} if "zero_init_final_bn" in model_entry(name).options() else {}
+    )
 
 
 def build_small(name: str, seed: int = 0) -> torch.nn.Module:
@@ -66,10 +93,13 @@ def test_backward_reaches_every_parameter(name):
 @pytest.mark.parametrize("name", list_models())
 def test_every_parameter_gets_a_nonzero_gradient_when_nothing_is_zero_initialised(name):
     torch.manual_seed(0)
-    model = build_model(name, NUM_CLASSES, zero_init_final_bn=False, **small_options(name))
+    model = build_model(name, NUM_CLASSES, **without_zero_init(name), **small_options(name))
     if hasattr(model, "focus"):
         # alpha's output layer starts at 0 on purpose; randomise it to test the wiring.
         torch.nn.init.normal_(model.focus.fc.weight, std=0.5)
+    if getattr(model, "adapter", None) is not None:
+        # A2O's adapter projection starts at 0 on purpose (the plain video at step 0).
+        torch.nn.init.normal_(model.adapter.projection.weight, std=0.5)
     model.train()
     batch = example_batch(model, batch_size=2, clip_size=SMALL_CLIP, seed=2)
     torch.nn.functional.cross_entropy(model(batch), torch.tensor([1, 3])).backward()

@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,14 +130,32 @@ def _default_group(manifest: Manifest) -> str:
 
 
 def load_audit_data(
-    data: str | Path | Manifest,
+    data: str | Path | Manifest | Mapping[str, Manifest],
     splits: Sequence[str] | None = None,
     format: str = "auto",
     root: str | Path | None = None,
     classes: str | Path | None = None,
     group: str | None = None,
 ) -> AuditData:
-    """Resolve ``data`` into named groups (see the module docstring)."""
+    """Resolve ``data`` into named groups (see the module docstring).
+
+    A mapping ``{group: Manifest}`` is used as it is (e.g. a held-out half of a
+    split that the caller carved out); all groups must share one class list.
+    """
+    if isinstance(data, Mapping):
+        groups = [(str(name), manifest) for name, manifest in data.items()]
+        if not groups:
+            raise BadInputError("no data groups given", where="data")
+        classes = list(groups[0][1].classes)
+        for name, manifest in groups[1:]:
+            if list(manifest.classes) != classes:
+                raise BadInputError(
+                    f"group {name!r} has another class list than {groups[0][0]!r}", where="data"
+                )
+        sources = sorted({str(m.source or m.name) for _, m in groups})
+        info = {"path": "; ".join(sources), "splits": [n for n, _ in groups]}
+        info["records"] = {n: len(m) for n, m in groups}
+        return AuditData(groups, classes, info)
     if isinstance(data, Manifest):
         name = group or _default_group(data)
         info = {"path": data.source or data.name, "splits": [name]}
@@ -520,7 +538,7 @@ def _auto_workers(todo: int) -> int:
 
 def run_audit(
     model: dict[str, Any] | str | Any,
-    data: str | Path | Manifest,
+    data: str | Path | Manifest | Mapping[str, Manifest],
     out_dir: str | Path,
     protocol: str = "all",
     frames: int | None = None,

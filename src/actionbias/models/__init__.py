@@ -20,6 +20,11 @@ Registered models (paper: "Seeing Beyond the Scene", section 4.1, appendix A.2):
   Read ``video`` and ``human``.
 * ``weighted_focus`` — learned alpha re-weights person vs scene features via the
   mask (Eq. 1). Reads ``video`` and ``mask``; exposes ``alpha``.
+* ``vjepa2`` — V-JEPA 2 (transformers) + attentive probe, ``pretrained`` = Hugging
+  Face id or folder (A2O's recogniser). Reads ``video``.
+* ``a2o`` — detector likelihood maps through a 1x1 adapter into any of the
+  single-stream models above (A2O paper, section 3.2-3.3). Reads ``video`` and
+  ``maps``; exposes ``adapter_contribution``.
 
 Zero-shot and chat models for audits (Hugging Face, loaded by id or path, not
 in the registry because they do not train here): `ZeroShotVideoClassifier`
@@ -33,7 +38,14 @@ and the backbone options ``depths``, ``width``, ``stem_kernel``,
 
 from __future__ import annotations
 
-from actionbias.models import focus, fusion, slowonly  # noqa: F401  (registers the models)
+# Importing these modules registers their models.
+from actionbias.models import (  # noqa: F401
+    focus,
+    fusion,
+    object_centric,
+    slowonly,
+    vjepa2,
+)
 from actionbias.models.backbone import BACKBONES, SlowSpec, backbone_spec, list_backbones
 from actionbias.models.base import INPUT_KEYS, VideoClassifier
 from actionbias.models.checkpoint import (

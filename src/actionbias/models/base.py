@@ -9,7 +9,9 @@ which applies softmax at test time; apply it yourself when you need scores):
   blanked on the frames (the paper sets them to 0; see
   `actionbias.segment.human_only`), then normalised exactly like ``video``;
 * ``"mask"``: ``B x 1 x T x H x W`` (or ``B x T x H x W``) person mask in [0, 1]
-  at the clip's resolution, 1 = human.
+  at the clip's resolution, 1 = human;
+* ``"maps"``: ``B x Q x T x H x W`` float in [0, 1], one detector likelihood map per
+  object query and frame, aligned with ``video`` (A2O, `actionbias.a2o`).
 
 Each model lists the keys it reads in ``required_inputs``, so a data module
 decodes, segments or composites only what is needed and a training loop stays
@@ -29,7 +31,7 @@ from torch import Tensor, nn
 
 from actionbias.models.backbone import SlowSpec
 
-INPUT_KEYS = ("video", "human", "mask")
+INPUT_KEYS = ("video", "human", "mask", "maps")
 
 
 class VideoClassifier(nn.Module, ABC):

@@ -53,6 +53,13 @@ def example_batch(
                 batch[key] = torch.empty(shape, device=device)
             else:
                 batch[key] = (torch.rand(shape, generator=generator, device=device) > 0.5).float()
+        elif key == "maps":
+            # Detector likelihoods in [0, 1], one channel per object query (A2O).
+            shape = (batch_size, int(model.num_maps), t, h, w)
+            if device.type == "meta":
+                batch[key] = torch.empty(shape, device=device)
+            else:
+                batch[key] = torch.rand(shape, generator=generator, device=device)
         else:
             shape = (batch_size, channels, t, h, w)
             batch[key] = torch.randn(shape, generator=generator, device=device)

@@ -90,7 +90,8 @@ def build_model(
     ``pretrained`` is a checkpoint file (.pt/.pth/.pyth, our own or PySlowFast's,
     or a PySlowFast Caffe2 .pkl). Matching tensors are loaded, the rest reported
     on ``model.pretrained_report`` (a `LoadReport`); a head of another class count
-    keeps its fresh initialisation.
+    keeps its fresh initialisation. A factory with its own ``pretrained`` parameter
+    (V-JEPA 2 by Hugging Face id or folder, the A2O wrapper) gets it passed instead.
     """
     entry = model_entry(name)
     if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
@@ -102,6 +103,10 @@ def build_model(
             f"model {name!r} has no option(s) {', '.join(unknown)}; "
             f"accepted: {', '.join(accepted) or 'none'}"
         )
+    if "pretrained" in accepted:
+        # Models that load their own weights (Hugging Face ids or folders, wrappers that
+        # load a backbone before changing it) take ``pretrained`` as a factory option.
+        return entry.factory(num_classes=num_classes, pretrained=pretrained, **options)
     model = entry.factory(num_classes=num_classes, **options)
     if pretrained is not None:
         from actionbias.models.checkpoint import load_pretrained

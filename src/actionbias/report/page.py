@@ -123,8 +123,13 @@ def build_html(
     baseline: str | None = None,
     study: Mapping[str, Any] | str | None = None,
     created: str | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> str:
-    """The report page for already-loaded runs (labels are assigned here)."""
+    """The report page for already-loaded runs (labels are assigned here).
+
+    ``extra_sections`` (a workflow's own sections, e.g. A2O's search history) come
+    right after the headline table, so one page holds the audit and the study.
+    """
     runs = list(runs)
     if not runs:
         raise ValueError("a report needs at least one run")
@@ -135,6 +140,7 @@ def build_html(
     styles = Styles(runs)
     sections: list[Section | None] = [
         headline(runs, styles),
+        *extra_sections,
         swap_section(runs, styles),
         class_section(runs, styles),
         sweep_section(runs, styles),
@@ -182,6 +188,7 @@ def write_report(
     title: str = "actionbias report",
     baseline: str | None = None,
     study: Mapping[str, Any] | str | None = None,
+    extra_sections: Sequence[Section] = (),
 ) -> Path:
     """Write one self-contained HTML report of the given audit run directories.
 
@@ -195,7 +202,9 @@ def write_report(
     if not run_dirs:
         raise ValueError("write_report needs at least one run directory")
     runs = [load_run(path) for path in run_dirs]
-    text = build_html(runs, title=title, baseline=baseline, study=study)
+    text = build_html(
+        runs, title=title, baseline=baseline, study=study, extra_sections=extra_sections
+    )
     out = Path(out_html)
     atomic_write_text(out, text)
     return out

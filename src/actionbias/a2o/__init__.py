@@ -1,0 +1,17 @@
+"""A2O: object-centric features from detection, with the object vocabulary chosen by ICRL.
+
+Modules (imported on use, so ``import actionbias.a2o`` stays light and
+``actionbias.models.object_centric`` can import the adapter without a cycle):
+
+* `maps` - detectors -> per-query likelihood maps (synth-oracle, pose, owlv2,
+  grounding-dino), cached per (video, query, backend) by `maps.MapStore`;
+* `adapter` - the position-independent 1x1 adapter (Table 10 shapes);
+* `data`, `environment` - clips + aligned maps, and `TrainEnvironment`: one ICRL
+  trial (fresh recogniser, Lightning training, validation reward);
+* `task`, `concepts`, `policies`, `llm_policy`, `search_policy` - the task
+  description of Listing 2, reply parsing, the LLM policy and the baselines
+  (fixed, static prompts, prompt pool, OOD history, offline search);
+* `loop` - Algorithm 1 (`run_icrl`), resumable; `protocols` - few-shot subsets,
+  repeated runs with paired t-tests, the background-removal ablation;
+* `demo`, `report`, `commands` - ``actionbias a2o demo|run|maps``.
+"""

@@ -1,0 +1,340 @@
+"""The ``actionbias a2o run | maps | demo`` commands.
+
+Heavy modules (torch, Lightning, transformers) are imported in the handlers so
+``actionbias --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from actionbias.argtypes import positive_int
+from actionbias.errors import BadInputError
+
+POLICIES = ("search", "llm", "static", "pool", "fixed")
+
+
+def _options(pairs: list[str] | None, where: str) -> dict[str, Any]:
+    """``KEY=VALUE`` pairs; values parsed as JSON when they are JSON (numbers, booleans)."""
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise BadInputError(f"expected KEY=VALUE, got {pair!r}", where=where)
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def _word_list(text: str | None, where: str) -> list[str]:
+    """Comma-separated words, or @FILE with one word per line."""
+    if text is None:
+        return []
+    if text.startswith("@"):
+        path = Path(text[1:])
+        if not path.is_file():
+            raise BadInputError("word list file not found", source=path)
+        words = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    else:
+        words = [w.strip() for w in text.split(",")]
+    words = [w for w in words if w and not w.startswith("#")]
+    if not words:
+        raise BadInputError("the word list is empty", where=where)
+    return words
+
+
+def _add_data(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--data",
+        required=True,
+        type=Path,
+        help="a SynthAct folder (train/val splits used), or a training manifest with --val",
+    )
+    p.add_argument("--val", type=Path, help="validation manifest (with a manifest --data)")
+    p.add_argument("--format", default="auto", help="manifest format (default: %(default)s)")
+    p.add_argument("--root", type=Path, help="media root the manifests' paths are relative to")
+    p.add_argument(
+        "--backend",
+        default="synth-oracle",
+        help="likelihood maps: synth-oracle, pose, owlv2, grounding-dino (%(default)s)",
+    )
+    p.add_argument(
+        "--backend-opt",
+        action="append",
+        metavar="KEY=VALUE",
+        help="backend option, repeatable (e.g. model=google/owlv2-base-patch16-ensemble)",
+    )
+    p.add_argument("--map-size", type=positive_int, default=64, help="map short side (64)")
+    p.add_argument("--cache", type=Path, help="map cache folder (default: OUT/maps)")
+
+
+def _manifests(args: argparse.Namespace) -> dict[str, Any]:
+    from actionbias.data import load_manifest
+
+    data = Path(args.data)
+    if data.is_dir() and (data / "synthact.json").is_file():
+        from actionbias.synth import read_synthact
+
+        return read_synthact(data)
+    if args.val is None:
+        raise BadInputError("a manifest --data needs --val (the reward's split)", where="--val")
+    train = load_manifest(data, format=args.format, root=args.root)
+    val = load_manifest(args.val, format=args.format, root=args.root)
+    return {"train": train, "val": val}
+
+
+def _store(args: argparse.Namespace, out: Path) -> Any:
+    from actionbias.a2o.maps import MapStore
+
+    return MapStore(
+        args.backend,
+        cache_root=args.cache or out / "maps",
+        map_size=args.map_size,
+        **_options(args.backend_opt, "--backend-opt"),
+    )
+
+
+def add_run_arguments(p: argparse.ArgumentParser) -> None:
+    _add_data(p)
+    p.add_argument("--out", required=True, type=Path, help="run folder (resumed if it exists)")
+    p.add_argument(
+        "--policy",
+        choices=POLICIES,
+        help="who proposes object sets (default: llm with --llm, else the offline search)",
+    )
+    p.add_argument(
+        "--llm",
+        help="policy LLM for llm/static/pool: openai:MODEL[@BASE_URL] (key from OPENAI_API_KEY)",
+    )
+    p.add_argument("--objects", help="fixed policy's set / search's initial set: a,b,c or @FILE")
+    p.add_argument("--vocabulary", help="search policy's vocabulary: a,b,c or @FILE")
+    p.add_argument("--strategy", choices=("greedy", "evolutionary"), default="greedy")
+    p.add_argument("--iterations", type=positive_int, default=5, help="ICRL iterations T (5)")
+    p.add_argument("--max-objects", type=positive_int, default=15, help="C_max (15)")
+    p.add_argument("--dataset-name", help="dataset name in the LLM's task description")
+    p.add_argument("--initial-history", type=Path, help="history.jsonl of another run (OOD)")
+    p.add_argument("--backbone", default="slow_tiny", help="recogniser (slow_tiny, vjepa2, ...)")
+    p.add_argument("--pretrained", help="backbone weights: checkpoint file or HF id/folder")
+    p.add_argument("--epochs", type=positive_int, default=1, help="epochs per trial (1)")
+    p.add_argument("--final-epochs", type=positive_int, help="train the best set this long")
+    p.add_argument("--batch-size", type=positive_int, default=8, help="(8)")
+    p.add_argument("--lr", type=float, default=1e-3, help="(1e-3)")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="(0)")
+    p.add_argument("--adapter-depth", type=int, default=0, help="ReLU blocks before 1x1 (0)")
+    p.add_argument("--frames", type=positive_int, default=8, help="frames per clip (8)")
+    p.add_argument("--crop", type=positive_int, default=64, help="crop size (64; 256 for vjepa2)")
+    p.add_argument("--shots", type=positive_int, help="few-shot: this many clips per class")
+    p.add_argument("--seed", type=int, default=0, help="training and search seed (0)")
+    p.add_argument("--accelerator", default="cpu", help="cpu, gpu or auto (cpu)")
+    p.add_argument("--precision", default="32-true", help="Lightning precision (32-true)")
+    p.add_argument("--force", action="store_true", help="start over when settings differ")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def _policy(args: argparse.Namespace, out: Path) -> Any:
+    from actionbias.a2o import policies
+    from actionbias.a2o.demo import VOCABULARY
+    from actionbias.a2o.search_policy import SearchPolicy
+
+    if args.policy is None:
+        args.policy = "llm" if args.llm else "search"
+    if args.llm and args.policy in ("search", "fixed"):
+        raise BadInputError(f"--llm has no use with the {args.policy} policy", where="--llm")
+    if args.policy != "search" and (args.vocabulary or args.strategy != "greedy"):
+        raise BadInputError("--vocabulary/--strategy are for --policy search", where="--policy")
+    objects = _word_list(args.objects, "--objects")
+    if objects and args.policy in ("llm", "static", "pool"):
+        raise BadInputError(
+            f"--objects has no use with the {args.policy} policy", where="--objects"
+        )
+    if args.policy == "fixed":
+        if not objects:
+            raise BadInputError("the fixed policy needs --objects", where="--objects")
+        return policies.FixedPolicy(objects, name="fixed")
+    if args.policy == "search":
+        vocabulary = _word_list(args.vocabulary, "--vocabulary") or list(VOCABULARY)
+        return SearchPolicy(
+            vocabulary, strategy=args.strategy, seed=args.seed, initial=objects or None
+        )
+    if not args.llm:
+        raise BadInputError(f"the {args.policy} policy needs --llm openai:MODEL", where="--llm")
+    from actionbias.audit.scorers import DEFAULT_BASE_URL, parse_model_string
+    from actionbias.llm import ChatClient
+
+    spec = parse_model_string(args.llm)
+    if spec.get("type") != "vlm-endpoint":
+        raise BadInputError(f"expected openai:MODEL[@URL], got {args.llm!r}", where="--llm")
+    client = ChatClient(
+        str(spec.get("base_url") or DEFAULT_BASE_URL),
+        str(spec["model"]),
+        api_key_env=str(spec.get("api_key_env", "OPENAI_API_KEY")),
+        cache_dir=out / "llm_cache",
+    )
+    if args.policy == "llm":
+        from actionbias.a2o.llm_policy import LLMPolicy
+
+        policy: Any = LLMPolicy(client)
+    elif args.policy == "static":
+        policy = policies.StaticPromptPolicy(client)
+    else:
+        policy = policies.PromptPoolPolicy(client, combinations=args.iterations)
+    policy.seed = args.seed  # repeated runs (different --seed) sample their own replies
+    return policy
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from actionbias.a2o.data import few_shot
+    from actionbias.a2o.environment import A2OTrainConfig, TrainEnvironment
+    from actionbias.a2o.loop import load_injected_history, run_icrl
+    from actionbias.a2o.task import TaskDescription
+
+    out = Path(args.out).resolve()  # trial weight paths stay valid from any directory
+    _options(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
+    if args.backbone == "vjepa2" and args.crop == 64:
+        raise BadInputError("V-JEPA 2 needs its crop size (e.g. --crop 256)", where="--crop")
+    splits = _manifests(args)
+    train = splits["train"]
+    if args.shots:
+        train = few_shot(train, args.shots, seed=args.seed)
+    config = A2OTrainConfig(
+        backbone=args.backbone,
+        pretrained=args.pretrained,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        lr=args.lr,
+        weight_decay=args.weight_decay,
+        adapter_depth=args.adapter_depth,
+        num_frames=args.frames,
+        short_side=args.crop,
+        crop_size=args.crop,
+        seed=args.seed,
+        accelerator=args.accelerator,
+        precision=args.precision,
+    )
+    env = TrainEnvironment(train, splits["val"], _store(args, out), config)
+    task = TaskDescription(
+        dataset=args.dataset_name or Path(args.data).name,
+        classes=list(train.classes),
+        max_objects=args.max_objects,
+    )
+    history = load_injected_history(args.initial_history) if args.initial_history else ()
+    result = run_icrl(
+        _policy(args, out),
+        env,
+        task,
+        out,
+        iterations=args.iterations,
+        max_objects=args.max_objects,
+        initial_history=history,
+        final_epochs=args.final_epochs,
+        force=args.force,
+        progress=not args.no_progress,
+    )
+    best = result.best
+    print(
+        f"best (iteration {best.iteration}): val accuracy {100 * best.accuracy:.1f}% "
+        f"with {len(best.objects)} objects: {', '.join(best.objects)}"
+    )
+    if result.final:
+        print(f"final training: val accuracy {100 * result.final['accuracy']:.1f}%")
+    print(f"history: {result.history_path}")
+    return 0
+
+
+def add_maps_arguments(p: argparse.ArgumentParser) -> None:
+    _add_data(p)
+    p.add_argument("--queries", required=True, help="object queries: a,b,c or @FILE")
+    p.add_argument("--out", required=True, type=Path, help="folder for the cache (OUT/maps)")
+    p.add_argument("--splits", nargs="+", help="SynthAct splits (default: all)")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def cmd_maps(args: argparse.Namespace) -> int:
+    _options(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
+    splits = _manifests(args)
+    names = args.splits or list(splits)
+    unknown = [n for n in names if n not in splits]
+    if unknown:
+        raise BadInputError(f"no split {unknown[0]!r} (have {', '.join(splits)})", where="--splits")
+    records = [r for n in names for r in splits[n].records]
+    counts = _store(args, Path(args.out)).prefetch(
+        records, _word_list(args.queries, "--queries"), progress=not args.no_progress
+    )
+    print(json.dumps(counts))
+    return 0
+
+
+def add_demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, default=Path("runs/a2o-demo"), help="(%(default)s)")
+    p.add_argument("--quick", action="store_true", help="tiny SynthAct, short schedules")
+    p.add_argument("--data", type=Path, help="use this SynthAct folder instead of generating")
+    p.add_argument("--seed", type=int, default=0, help="training and search seed (0)")
+    p.add_argument("--force", action="store_true", help="start over when settings differ")
+    p.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from actionbias.a2o.demo import run_a2o_demo
+
+    result = run_a2o_demo(
+        args.out,
+        quick=args.quick,
+        seed=args.seed,
+        force=args.force,
+        progress=not args.no_progress,
+        data_dir=args.data,
+    )
+    for name, row in result.results["rows"].items():
+        f = row["figures"]
+
+        def pct(key: str, fig: dict = f) -> str:
+            value = fig.get(key)
+            return "–" if value is None else f"{100 * value['value']:.1f}"
+
+        print(
+            f"{name:8s} objects={len(row['objects']):2d} test={pct('test')} "
+            f"SHAcc={pct('shacc')} SBErr={pct('sberr')} mimetic={pct('mimetic')}"
+        )
+    print(f"report: {result.report}  ({result.seconds:.0f} s)")
+    return 0
+
+
+def add_a2o_parsers(sub: argparse._SubParsersAction) -> None:
+    a2o = sub.add_parser(
+        "a2o",
+        help="A2O: object-centric features with an agent-chosen object vocabulary",
+        description=(
+            "Detector likelihood maps of chosen objects -> adapter -> video recogniser; the "
+            "object vocabulary is chosen by in-context RL (an LLM policy, or an offline search)."
+        ),
+    )
+    cmds = a2o.add_subparsers(dest="a2o_command", metavar="COMMAND", required=True)
+    p = cmds.add_parser(
+        "run",
+        help="Algorithm 1: search the object vocabulary (resumable)",
+        description="Propose -> train -> reward (val accuracy) for T iterations; keep the best.",
+    )
+    add_run_arguments(p)
+    p.set_defaults(handler=cmd_run)
+    p = cmds.add_parser(
+        "maps",
+        help="compute and cache likelihood maps for object queries",
+        description="Fill the map cache (per video, query and backend) ahead of training.",
+    )
+    add_maps_arguments(p)
+    p.set_defaults(handler=cmd_maps)
+    p = cmds.add_parser(
+        "demo",
+        help="A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)",
+        description=(
+            "Generate SynthAct, search the object vocabulary offline, train the plain, fixed "
+            "and searched recognisers, audit them on test/swap/mimetic, write report.html."
+        ),
+    )
+    add_demo_arguments(p)
+    p.set_defaults(handler=cmd_demo)

@@ -1,0 +1,178 @@
+"""What a likelihood-map backend is, the registry that builds one by name, and shared helpers.
+
+A backend turns the frames of one video and a list of text queries into maps
+M(u, v) in [0, 1] per query and frame (Section 3.2 of the A2O paper). It is pure with
+respect to its options: `cache_key()` lists every option that changes the output, so
+`MapStore` can cache results per (video, query, backend options). Heavy models load
+lazily on the first `compute` and are dropped when the backend is pickled, so a store
+can be sent to DataLoader workers and each worker loads its own copy only if it has to
+detect something.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+
+from actionbias.errors import BadInputError
+
+#: name -> "module:Class", imported on demand (transformers/mediapipe stay unimported otherwise).
+_BACKENDS: dict[str, str] = {
+    "synth-oracle": "actionbias.a2o.maps.oracle:OracleMapBackend",
+    "pose": "actionbias.a2o.maps.pose:PoseMapBackend",
+    "owlv2": "actionbias.a2o.maps.owlv2:Owlv2MapBackend",
+    "grounding-dino": "actionbias.a2o.maps.grounding_dino:GroundingDinoMapBackend",
+}
+
+
+@runtime_checkable
+class MapBackend(Protocol):
+    """Frames + queries -> float32 Q x T x H x W likelihood maps in [0, 1].
+
+    `input_size` is the short side (pixels) the backend wants its frames decoded at,
+    None to let the caller choose. `compute` may take `indices=` (source frame numbers
+    of `frames`, default 0..T-1): backends tied to per-frame annotations need them.
+    """
+
+    name: str
+    input_size: int | None
+
+    def cache_key(self) -> dict: ...
+
+    def compute(
+        self, record: Any, frames: np.ndarray, queries: Sequence[str], **kwargs: Any
+    ) -> np.ndarray: ...
+
+
+def list_backends() -> list[str]:
+    return sorted(_BACKENDS)
+
+
+def backend_class(name: str) -> type:
+    if name not in _BACKENDS:
+        raise BadInputError(
+            f"unknown map backend {name!r} (choose from {', '.join(list_backends())})",
+            where="backend",
+        )
+    module_name, _, cls_name = _BACKENDS[name].partition(":")
+    return getattr(importlib.import_module(module_name), cls_name)
+
+
+def build_backend(name: str, **options: Any) -> MapBackend:
+    """A backend by registry name; an unknown name or option is a one-line BadInputError."""
+    cls = backend_class(name)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise BadInputError(
+            f"map backend {name!r} has no option {', '.join(map(repr, unknown))} "
+            f"(options: {', '.join(sorted(accepted))})",
+            where="backend options",
+        )
+    return cls(**options)
+
+
+class LazyModelBackend:
+    """Shared plumbing: lazy model loading, pickling without the model, frame checks."""
+
+    name = "base"
+    input_size: int | None = None
+    _model_attrs: tuple[str, ...] = ()
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for attr in self._model_attrs:
+            state[attr] = None
+        return state
+
+    @staticmethod
+    def check_frames(frames: np.ndarray) -> np.ndarray:
+        frames = np.asarray(frames)
+        if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8:
+            raise ValueError(
+                f"frames must be uint8 T x H x W x 3, got {frames.dtype} {tuple(frames.shape)}"
+            )
+        return frames
+
+
+def stable_seed(*parts: Any) -> int:
+    """A 63-bit seed from text parts (SHA-256), equal across processes and Python versions.
+
+    Python's `hash()` of a string is salted per process, so it cannot seed anything
+    that must repeat in a DataLoader worker or a later run.
+    """
+    text = "\x1f".join(str(p) for p in parts)
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 1
+
+
+def box_indicator(box: Sequence[float], height: int, width: int) -> tuple[slice, slice]:
+    """Rows/columns whose pixel centres lie inside the box (x0, y0, x1, y1), clipped."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+
+    def span(lo: float, hi: float, size: int) -> slice:
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return slice(0, 0)
+        first = min(max(math.ceil(lo - 0.5), 0), size)
+        stop = min(max(math.ceil(hi - 0.5), 0), size)
+        return slice(first, max(first, stop))
+
+    return span(y0, y1, height), span(x0, x1, width)
+
+
+def boxes_to_map(
+    boxes: np.ndarray,
+    scores: np.ndarray,
+    height: int,
+    width: int,
+    masks: np.ndarray | None = None,
+) -> np.ndarray:
+    """max over detections of score x (box indicator, or the detection's mask if given)."""
+    out = np.zeros((height, width), dtype=np.float32)
+    for i, (box, score) in enumerate(zip(np.asarray(boxes), np.asarray(scores), strict=True)):
+        score = float(np.clip(score, 0.0, 1.0))
+        if score <= 0:
+            continue
+        if masks is not None:
+            np.maximum(out, score * np.asarray(masks[i], dtype=np.float32), out=out)
+            continue
+        rows, cols = box_indicator(box, height, width)
+        region = out[rows, cols]
+        np.maximum(region, score, out=region)
+    return out
+
+
+def check_queries(queries: Sequence[str]) -> list[str]:
+    queries = [str(q) for q in queries]
+    for q in queries:
+        if not q.strip():
+            raise BadInputError("an empty query cannot be detected", where="queries")
+    return queries
+
+
+def batched(items: int, size: int) -> list[slice]:
+    return [slice(i, min(i + size, items)) for i in range(0, items, max(1, size))]
+
+
+def resolve_torch_device(device: str | None, dtype: str | None) -> tuple[Any, Any]:
+    """(torch.device, torch.dtype): "auto" picks cuda when present; fp16 only on cuda."""
+    import torch
+
+    name = device or "auto"
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(name)
+    choices: dict[str, Callable[[], Any]] = {
+        "float32": lambda: torch.float32,
+        "float16": lambda: torch.float16,
+        "bfloat16": lambda: torch.bfloat16,
+    }
+    key = dtype or ("float16" if dev.type == "cuda" else "float32")
+    if key not in choices:
+        raise BadInputError(f"dtype must be one of {sorted(choices)}, got {dtype!r}", where="dtype")
+    return dev, choices[key]()

@@ -1,0 +1,170 @@
+"""`grounding-dino`: Grounding DINO (transformers) boxes scored per query from token-span logits.
+
+The queries go into one prompt, lowercased and joined as "a. b. c." (the form
+Grounding DINO was trained on). The model scores every predicted box against every
+prompt token; a query's score for a box is the sigmoid of the max logit over that
+query's tokens, and the map is the max over boxes above `threshold` of score x box
+indicator. Token spans come from tokenising each query alone and checking that the
+pieces, with the separators, rebuild the prompt's token ids exactly -- a tokenizer that
+merges across the "." would make spans wrong, and is refused instead.
+
+Unlike OWLv2, the text encoder attends across the whole prompt, so a query's map can
+depend slightly on the other queries of the call; `MapStore` caches the map from the
+call that first asked for the query. Pass `joint=False` to run one prompt per query
+(exactly set-independent maps, Q times the text cost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from actionbias.a2o.maps.backend import (
+    LazyModelBackend,
+    batched,
+    boxes_to_map,
+    check_queries,
+    resolve_torch_device,
+)
+from actionbias.errors import BadInputError
+
+DEFAULT_GROUNDING_DINO = "IDEA-Research/grounding-dino-tiny"
+
+
+def clean_query(query: str) -> str:
+    """Lowercase, no dots (they separate queries in the prompt), single spaces."""
+    return " ".join(str(query).lower().replace(".", " ").split())
+
+
+def build_prompt(queries: Sequence[str]) -> str:
+    return " ".join(f"{clean_query(q)}." for q in queries)
+
+
+def token_spans(tokenizer: Any, queries: Sequence[str]) -> tuple[list[int], list[tuple[int, int]]]:
+    """Prompt token ids (with special tokens) and each query's [start, stop) token span."""
+    prompt = build_prompt(queries)
+    ids = tokenizer(prompt, add_special_tokens=True)["input_ids"]
+    dot = tokenizer(".", add_special_tokens=False)["input_ids"]
+    pieces: list[int] = []
+    spans: list[tuple[int, int]] = []
+    plain = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+    offset = ids.index(plain[0]) if plain and plain[0] in ids else 0
+    for query in queries:
+        toks = tokenizer(clean_query(query), add_special_tokens=False)["input_ids"]
+        start = offset + len(pieces)
+        spans.append((start, start + len(toks)))
+        pieces += toks + dot
+    if pieces != plain or ids[offset : offset + len(plain)] != plain:
+        raise BadInputError(
+            "the Grounding DINO tokenizer does not split the prompt at the query boundaries; "
+            "cannot score queries separately",
+            where="queries",
+        )
+    return ids, spans
+
+
+class GroundingDinoMapBackend(LazyModelBackend):
+    name = "grounding-dino"
+    _model_attrs = ("_model", "_processor")
+
+    def __init__(
+        self,
+        model: str = DEFAULT_GROUNDING_DINO,
+        threshold: float = 0.25,
+        batch_size: int = 4,
+        device: str | None = None,
+        dtype: str | None = None,
+        joint: bool = True,
+        input_size: int | None = 480,
+    ) -> None:
+        if not 0.0 <= float(threshold) < 1.0:
+            raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
+        self.model_id = str(model)
+        self.threshold = float(threshold)
+        self.batch_size = max(1, int(batch_size))
+        self.device = device
+        self.dtype = dtype
+        self.joint = bool(joint)
+        self.input_size = None if input_size is None else int(input_size)
+        self._model: Any = None
+        self._processor: Any = None
+
+    def cache_key(self) -> dict:
+        # The dtype that will really run (device "auto"/None picks cuda + fp16 when present).
+        dtype = str(resolve_torch_device(self.device, self.dtype)[1]).removeprefix("torch.")
+        return {
+            "model": self.model_id,
+            "threshold": self.threshold,
+            "joint": self.joint,
+            "dtype": dtype,
+        }
+
+    def load(self) -> tuple[Any, Any]:
+        if self._model is None:
+            from transformers import AutoProcessor, GroundingDinoForObjectDetection
+
+            device, dtype = resolve_torch_device(self.device, self.dtype)
+            self._processor = AutoProcessor.from_pretrained(self.model_id)
+            model = GroundingDinoForObjectDetection.from_pretrained(self.model_id, dtype=dtype)
+            self._model = model.to(device).eval()
+        return self._model, self._processor
+
+    def set_model(self, model: Any, processor: Any) -> None:
+        """Use an already-built model (tests, notebooks) instead of `from_pretrained`."""
+        self._model, self._processor = model.eval(), processor
+
+    def detect(self, frames: np.ndarray, queries: Sequence[str]) -> list[tuple[Any, Any]]:
+        """Per frame: (boxes N x 4 pixel corners, per-query scores N x Q)."""
+        import torch
+
+        model, processor = self.load()
+        device = next(model.parameters()).device
+        dtype = next(model.parameters()).dtype
+        _, spans = token_spans(processor.tokenizer, queries)
+        prompt = build_prompt(queries)
+        height, width = frames.shape[1:3]
+        scale = torch.tensor([width, height, width, height], dtype=torch.float32)
+        results: list[tuple[Any, Any]] = []
+        for part in batched(len(frames), self.batch_size):
+            chunk = list(frames[part])
+            inputs = processor(images=chunk, text=[prompt] * len(chunk), return_tensors="pt")
+            inputs = {
+                k: v.to(device, dtype=dtype) if v.is_floating_point() else v.to(device)
+                for k, v in inputs.items()
+            }
+            with torch.inference_mode():
+                outputs = model(**inputs)
+            logits = outputs.logits.float().cpu()  # B x N x text_len
+            boxes = outputs.pred_boxes.float().cpu()  # B x N x (cx, cy, w, h) relative
+            per_query = torch.stack([logits[..., a:b].max(-1).values for a, b in spans], dim=-1)
+            cx, cy, w, h = boxes.unbind(-1)
+            corners = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1) * scale
+            for b in range(len(chunk)):
+                results.append((corners[b], torch.sigmoid(per_query[b])))
+        return results
+
+    def compute(
+        self,
+        record: Any,
+        frames: np.ndarray,
+        queries: Sequence[str],
+        indices: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        frames = self.check_frames(frames)
+        queries = check_queries(queries)
+        num, height, width = frames.shape[:3]
+        out = np.zeros((len(queries), num, height, width), dtype=np.float32)
+        if not queries or not num:
+            return out
+        groups = [list(range(len(queries)))] if self.joint else [[q] for q in range(len(queries))]
+        for group in groups:
+            detections = self.detect(frames, [queries[q] for q in group])
+            for t, (boxes, scores) in enumerate(detections):
+                for j, q in enumerate(group):
+                    keep = scores[:, j] > self.threshold
+                    out[q, t] = boxes_to_map(
+                        boxes[keep].numpy(), scores[keep, j].numpy(), height, width
+                    )
+        return out

@@ -1,0 +1,146 @@
+"""`owlv2`: open-vocabulary boxes from OWLv2 (transformers) -> likelihood maps.
+
+Per frame and query the map is the max over detections of score x box indicator.
+Scores are per (box, query): OWLv2 embeds each query on its own and scores every
+predicted box against every query independently (sigmoid of the class logit). We keep
+that independence instead of the processor's one-label-per-box post-processing
+(argmax over queries): a query's map must not change when another query is added,
+otherwise the per-query cache of `MapStore` would serve maps that depend on which set
+was asked first. Boxes are converted exactly as the processor's post-processing does
+(centre -> corners, scaled by the longer image side, because OWLv2 pads each image to
+a square at the bottom/right before resizing); the tests check that equality.
+
+The processor is the real `Owlv2Processor` (its PIL image backend needs no
+torchvision). `device="cuda"` with `dtype="float16"` runs the model in half precision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from actionbias.a2o.maps.backend import (
+    LazyModelBackend,
+    batched,
+    boxes_to_map,
+    check_queries,
+    resolve_torch_device,
+)
+from actionbias.errors import BadInputError
+
+DEFAULT_OWLV2 = "google/owlv2-base-patch16-ensemble"
+
+
+def corners_from_centers(boxes: Any, height: int, width: int) -> Any:
+    """(cx, cy, w, h) relative to the padded square -> (x0, y0, x1, y1) pixels of the image."""
+    side = max(height, width)
+    cx, cy, w, h = boxes.unbind(-1)
+    import torch
+
+    corners = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], dim=-1)
+    return corners * side
+
+
+class Owlv2MapBackend(LazyModelBackend):
+    name = "owlv2"
+    _model_attrs = ("_model", "_processor")
+
+    def __init__(
+        self,
+        model: str = DEFAULT_OWLV2,
+        threshold: float = 0.1,
+        batch_size: int = 8,
+        device: str | None = None,
+        dtype: str | None = None,
+        query_template: str = "a photo of a {}",
+        input_size: int | None = 480,
+    ) -> None:
+        if not 0.0 <= float(threshold) < 1.0:
+            raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
+        if "{}" not in query_template:
+            raise BadInputError("query_template must contain '{}'", where="query_template")
+        self.model_id = str(model)
+        self.threshold = float(threshold)
+        self.batch_size = max(1, int(batch_size))
+        self.device = device
+        self.dtype = dtype
+        self.query_template = query_template
+        self.input_size = None if input_size is None else int(input_size)
+        self._model: Any = None
+        self._processor: Any = None
+
+    def cache_key(self) -> dict:
+        return {
+            "model": self.model_id,
+            "threshold": self.threshold,
+            "query_template": self.query_template,
+            "dtype": self._dtype_name(),
+        }
+
+    def _dtype_name(self) -> str:
+        # The dtype that will really run (device "auto"/None picks cuda + fp16 when present).
+        return str(resolve_torch_device(self.device, self.dtype)[1]).removeprefix("torch.")
+
+    def load(self) -> tuple[Any, Any]:
+        """(model, processor), loaded once with `from_pretrained(id or folder)`."""
+        if self._model is None:
+            from transformers import Owlv2ForObjectDetection, Owlv2Processor
+
+            device, dtype = resolve_torch_device(self.device, self.dtype)
+            self._processor = Owlv2Processor.from_pretrained(self.model_id)
+            model = Owlv2ForObjectDetection.from_pretrained(self.model_id, dtype=dtype)
+            self._model = model.to(device).eval()
+        return self._model, self._processor
+
+    def set_model(self, model: Any, processor: Any) -> None:
+        """Use an already-built model (tests, notebooks) instead of `from_pretrained`."""
+        self._model, self._processor = model.eval(), processor
+
+    def detect(self, frames: np.ndarray, queries: Sequence[str]) -> list[tuple[Any, Any]]:
+        """Per frame: (boxes N x 4 pixel corners, scores N x Q), before thresholding."""
+        import torch
+
+        model, processor = self.load()
+        device = next(model.parameters()).device
+        dtype = next(model.parameters()).dtype
+        texts = [self.query_template.format(q.strip()) for q in queries]
+        height, width = frames.shape[1:3]
+        results: list[tuple[Any, Any]] = []
+        for part in batched(len(frames), self.batch_size):
+            chunk = list(frames[part])
+            inputs = processor(text=[texts] * len(chunk), images=chunk, return_tensors="pt")
+            inputs = {
+                k: v.to(device, dtype=dtype) if v.is_floating_point() else v.to(device)
+                for k, v in inputs.items()
+            }
+            with torch.inference_mode():
+                outputs = model(**inputs)
+            logits = outputs.logits.float()  # B x P x Q
+            boxes = corners_from_centers(outputs.pred_boxes.float(), height, width)
+            for b in range(len(chunk)):
+                results.append((boxes[b].cpu(), torch.sigmoid(logits[b]).cpu()))
+        return results
+
+    def compute(
+        self,
+        record: Any,
+        frames: np.ndarray,
+        queries: Sequence[str],
+        indices: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        frames = self.check_frames(frames)
+        queries = check_queries(queries)
+        num, height, width = frames.shape[:3]
+        out = np.zeros((len(queries), num, height, width), dtype=np.float32)
+        if not queries or not num:
+            return out
+        detections = self.detect(frames, queries)
+        for t, (boxes, scores) in enumerate(detections):
+            for q in range(len(queries)):
+                keep = scores[:, q] > self.threshold
+                out[q, t] = boxes_to_map(
+                    boxes[keep].numpy(), scores[keep, q].numpy(), height, width
+                )
+        return out

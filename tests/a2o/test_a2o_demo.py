@@ -1,0 +1,106 @@
+"""`actionbias a2o demo --quick` end to end, its resume and its settings guard."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from actionbias.a2o.commands import add_a2o_parsers
+from actionbias.a2o.demo import A2ODemoSettings, demo_settings, run_a2o_demo
+from actionbias.errors import BadInputError
+
+
+def _run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser()
+    add_a2o_parsers(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.handler(args)
+
+
+def _tiny(**changes) -> A2ODemoSettings:
+    """The quick demo cut further: 2 iterations, one epoch everywhere."""
+    base = demo_settings(quick=True)
+    values = {"iterations": 2, "search_epochs": 1, "final_epochs": 1, **changes}
+    return A2ODemoSettings(
+        **{
+            **base.to_dict(),
+            **values,
+            "initial": tuple(base.initial),
+            "vocabulary": tuple(base.vocabulary),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    out = tmp_path_factory.mktemp("a2o_demo")
+    result = run_a2o_demo(out, settings=_tiny(), progress=False)
+    return out, result
+
+
+def test_demo_writes_rows_history_audits_and_report(finished) -> None:
+    out, result = finished
+    rows = result.results["rows"]
+    assert set(rows) == {"plain", "initial", "icrl"}
+    assert rows["plain"]["objects"] == []
+    assert rows["initial"]["objects"] == list(demo_settings(quick=True).initial)
+    history = [json.loads(line) for line in (out / "icrl" / "history.jsonl").open()]
+    assert [t["iteration"] for t in history] == [1, 2]
+    best = max(history, key=lambda t: t["accuracy"])
+    assert rows["icrl"]["objects"] == best["objects"]
+    for name in rows:
+        metrics = json.loads((out / "audit" / name / "metrics.json").read_text())
+        groups = metrics["summary"]["groups"]
+        assert set(groups) == {"test", "swap", "mimetic"}
+        assert "sberr" in groups["swap"]["swap"]
+        figures = rows[name]["figures"]
+        assert 0.0 <= figures["test"]["value"] <= 1.0
+        assert figures["sberr"]["low"] <= figures["sberr"]["value"] <= figures["sberr"]["high"]
+    html = (out / "report.html").read_text()
+    assert "A2O: object vocabulary search" in html
+    assert "offline search, not an LLM" in html
+    assert "http://" not in html and "https://" not in html
+
+
+def test_demo_rerun_resumes_without_training(finished, monkeypatch) -> None:
+    out, first = finished
+    from actionbias.a2o import environment
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished demo trained again")
+
+    monkeypatch.setattr(environment.TrainEnvironment, "evaluate", no_training)
+    again = run_a2o_demo(out, settings=_tiny(), progress=False)
+    assert again.results["rows"]["icrl"]["figures"] == first.results["rows"]["icrl"]["figures"]
+
+
+def test_demo_refuses_other_settings(finished) -> None:
+    out, _ = finished
+    with pytest.raises(BadInputError, match="iterations"):
+        run_a2o_demo(out, settings=_tiny(iterations=3), progress=False)
+
+
+def test_cli_run_with_fixed_policy_on_synthact(finished, tmp_path, capsys) -> None:
+    out, _ = finished
+    run = tmp_path / "run"
+    code = _run(
+        [
+            "a2o", "run", "--data", str(out / "synthact"), "--out", str(run),
+            "--policy", "fixed", "--objects", "person,arm", "--iterations", "1",
+            "--cache", str(out / "maps"), "--batch-size", "8", "--no-progress",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    assert "best (iteration 1)" in capsys.readouterr().out
+    history = [json.loads(line) for line in (run / "history.jsonl").open()]
+    assert history[0]["objects"] == ["person", "arm"]
+
+
+def test_cli_bad_input_names_the_option(tmp_path) -> None:
+    with pytest.raises(BadInputError, match="--backend-opt"):
+        _run(["a2o", "maps", "--data", str(tmp_path), "--queries", "a", "--out", str(tmp_path),
+              "--backend-opt", "nonsense"])  # fmt: skip
+    with pytest.raises(BadInputError, match="--val"):
+        _run(["a2o", "run", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path)])
