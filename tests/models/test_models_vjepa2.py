@@ -101,9 +101,7 @@ def test_a2o_checkpoint_of_a_non_default_vjepa2_reloads(tmp_path):
     options = {"backbone": "vjepa2", "num_maps": 2, "pretrained": str(tmp_path / "vjepa2")}
     module = ClassifierModule("a2o", ["a", "b", "c"], model_options=options)
     path = tmp_path / "weights.ckpt"
-    torch.save(
-        {"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path
-    )
+    torch.save({"hyper_parameters": dict(module.hparams), "state_dict": module.state_dict()}, path)
     model = load_trial_model(path, 2)
     batch = {"video": torch.randn(1, 3, 4, 16, 16), "maps": torch.rand(1, 2, 4, 16, 16)}
     with torch.no_grad():
