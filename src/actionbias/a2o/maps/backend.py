@@ -101,6 +101,75 @@ class LazyModelBackend:
         return frames
 
 
+class BoxDetectorBackend(LazyModelBackend):
+    """Open-vocabulary box detectors (OWLv2, Grounding DINO): shared loading and boxes -> maps.
+
+    Subclasses name their transformers classes (`model_classes`) and implement
+    `detect(frames, queries)` -> per frame (boxes N x 4 pixel corners, scores N x Q);
+    the map of a query is the max over its detections above ``threshold`` of score x
+    box indicator. ``joint`` False detects each query alone (Q detector passes), so a
+    query's map cannot depend on which other queries were asked with it.
+    """
+
+    _model_attrs = ("_model", "_processor")
+    model_id: str
+    threshold: float
+    device: str | None
+    dtype: str | None
+    joint: bool = True
+    _model: Any = None
+    _processor: Any = None
+
+    def model_classes(self) -> tuple[Any, Any]:
+        """(model class, processor class) from transformers."""
+        raise TypeError(f"{type(self).__name__} must define model_classes()")
+
+    def detect(self, frames: np.ndarray, queries: Sequence[str]) -> list[tuple[Any, Any]]:
+        raise TypeError(f"{type(self).__name__} must define detect()")
+
+    def dtype_name(self) -> str:
+        """The dtype that really runs (device "auto"/None picks cuda + fp16 when present)."""
+        return str(resolve_torch_device(self.device, self.dtype)[1]).removeprefix("torch.")
+
+    def load(self) -> tuple[Any, Any]:
+        """(model, processor), loaded once with `from_pretrained(id or folder)`."""
+        if self._model is None:
+            model_class, processor_class = self.model_classes()
+            device, dtype = resolve_torch_device(self.device, self.dtype)
+            self._processor = processor_class.from_pretrained(self.model_id)
+            model = model_class.from_pretrained(self.model_id, dtype=dtype)
+            self._model = model.to(device).eval()
+        return self._model, self._processor
+
+    def set_model(self, model: Any, processor: Any) -> None:
+        """Use an already-built model (tests, notebooks) instead of `from_pretrained`."""
+        self._model, self._processor = model.eval(), processor
+
+    def compute(
+        self,
+        record: Any,
+        frames: np.ndarray,
+        queries: Sequence[str],
+        indices: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        frames = self.check_frames(frames)
+        queries = check_queries(queries)
+        num, height, width = frames.shape[:3]
+        out = np.zeros((len(queries), num, height, width), dtype=np.float32)
+        if not queries or not num:
+            return out
+        groups = [list(range(len(queries)))] if self.joint else [[q] for q in range(len(queries))]
+        for group in groups:
+            detections = self.detect(frames, [queries[q] for q in group])
+            for t, (boxes, scores) in enumerate(detections):
+                for j, q in enumerate(group):
+                    keep = scores[:, j] > self.threshold
+                    out[q, t] = boxes_to_map(
+                        boxes[keep].numpy(), scores[keep, j].numpy(), height, width
+                    )
+        return out
+
+
 def stable_seed(*parts: Any) -> int:
     """A 63-bit seed from text parts (SHA-256), equal across processes and Python versions.
 

@@ -22,11 +22,8 @@ from typing import Any
 import numpy as np
 
 from actionbias.a2o.maps.backend import (
-    LazyModelBackend,
+    BoxDetectorBackend,
     batched,
-    boxes_to_map,
-    check_queries,
-    resolve_torch_device,
 )
 from actionbias.errors import BadInputError
 
@@ -65,9 +62,8 @@ def token_spans(tokenizer: Any, queries: Sequence[str]) -> tuple[list[int], list
     return ids, spans
 
 
-class GroundingDinoMapBackend(LazyModelBackend):
+class GroundingDinoMapBackend(BoxDetectorBackend):
     name = "grounding-dino"
-    _model_attrs = ("_model", "_processor")
 
     def __init__(
         self,
@@ -93,7 +89,7 @@ class GroundingDinoMapBackend(LazyModelBackend):
 
     def cache_key(self) -> dict:
         # The dtype that will really run (device "auto"/None picks cuda + fp16 when present).
-        dtype = str(resolve_torch_device(self.device, self.dtype)[1]).removeprefix("torch.")
+        dtype = self.dtype_name()
         return {
             "model": self.model_id,
             "threshold": self.threshold,
@@ -101,19 +97,10 @@ class GroundingDinoMapBackend(LazyModelBackend):
             "dtype": dtype,
         }
 
-    def load(self) -> tuple[Any, Any]:
-        if self._model is None:
-            from transformers import AutoProcessor, GroundingDinoForObjectDetection
+    def model_classes(self) -> tuple[Any, Any]:
+        from transformers import AutoProcessor, GroundingDinoForObjectDetection
 
-            device, dtype = resolve_torch_device(self.device, self.dtype)
-            self._processor = AutoProcessor.from_pretrained(self.model_id)
-            model = GroundingDinoForObjectDetection.from_pretrained(self.model_id, dtype=dtype)
-            self._model = model.to(device).eval()
-        return self._model, self._processor
-
-    def set_model(self, model: Any, processor: Any) -> None:
-        """Use an already-built model (tests, notebooks) instead of `from_pretrained`."""
-        self._model, self._processor = model.eval(), processor
+        return GroundingDinoForObjectDetection, AutoProcessor
 
     def detect(self, frames: np.ndarray, queries: Sequence[str]) -> list[tuple[Any, Any]]:
         """Per frame: (boxes N x 4 pixel corners, per-query scores N x Q)."""
@@ -144,27 +131,3 @@ class GroundingDinoMapBackend(LazyModelBackend):
             for b in range(len(chunk)):
                 results.append((corners[b], torch.sigmoid(per_query[b])))
         return results
-
-    def compute(
-        self,
-        record: Any,
-        frames: np.ndarray,
-        queries: Sequence[str],
-        indices: Sequence[int] | None = None,
-    ) -> np.ndarray:
-        frames = self.check_frames(frames)
-        queries = check_queries(queries)
-        num, height, width = frames.shape[:3]
-        out = np.zeros((len(queries), num, height, width), dtype=np.float32)
-        if not queries or not num:
-            return out
-        groups = [list(range(len(queries)))] if self.joint else [[q] for q in range(len(queries))]
-        for group in groups:
-            detections = self.detect(frames, [queries[q] for q in group])
-            for t, (boxes, scores) in enumerate(detections):
-                for j, q in enumerate(group):
-                    keep = scores[:, j] > self.threshold
-                    out[q, t] = boxes_to_map(
-                        boxes[keep].numpy(), scores[keep, j].numpy(), height, width
-                    )
-        return out

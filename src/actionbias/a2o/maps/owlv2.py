@@ -22,11 +22,8 @@ from typing import Any
 import numpy as np
 
 from actionbias.a2o.maps.backend import (
-    LazyModelBackend,
+    BoxDetectorBackend,
     batched,
-    boxes_to_map,
-    check_queries,
-    resolve_torch_device,
 )
 from actionbias.errors import BadInputError
 
@@ -43,9 +40,8 @@ def corners_from_centers(boxes: Any, height: int, width: int) -> Any:
     return corners * side
 
 
-class Owlv2MapBackend(LazyModelBackend):
+class Owlv2MapBackend(BoxDetectorBackend):
     name = "owlv2"
-    _model_attrs = ("_model", "_processor")
 
     def __init__(
         self,
@@ -76,27 +72,13 @@ class Owlv2MapBackend(LazyModelBackend):
             "model": self.model_id,
             "threshold": self.threshold,
             "query_template": self.query_template,
-            "dtype": self._dtype_name(),
+            "dtype": self.dtype_name(),
         }
 
-    def _dtype_name(self) -> str:
-        # The dtype that will really run (device "auto"/None picks cuda + fp16 when present).
-        return str(resolve_torch_device(self.device, self.dtype)[1]).removeprefix("torch.")
+    def model_classes(self) -> tuple[Any, Any]:
+        from transformers import Owlv2ForObjectDetection, Owlv2Processor
 
-    def load(self) -> tuple[Any, Any]:
-        """(model, processor), loaded once with `from_pretrained(id or folder)`."""
-        if self._model is None:
-            from transformers import Owlv2ForObjectDetection, Owlv2Processor
-
-            device, dtype = resolve_torch_device(self.device, self.dtype)
-            self._processor = Owlv2Processor.from_pretrained(self.model_id)
-            model = Owlv2ForObjectDetection.from_pretrained(self.model_id, dtype=dtype)
-            self._model = model.to(device).eval()
-        return self._model, self._processor
-
-    def set_model(self, model: Any, processor: Any) -> None:
-        """Use an already-built model (tests, notebooks) instead of `from_pretrained`."""
-        self._model, self._processor = model.eval(), processor
+        return Owlv2ForObjectDetection, Owlv2Processor
 
     def detect(self, frames: np.ndarray, queries: Sequence[str]) -> list[tuple[Any, Any]]:
         """Per frame: (boxes N x 4 pixel corners, scores N x Q), before thresholding."""
@@ -122,25 +104,3 @@ class Owlv2MapBackend(LazyModelBackend):
             for b in range(len(chunk)):
                 results.append((boxes[b].cpu(), torch.sigmoid(logits[b]).cpu()))
         return results
-
-    def compute(
-        self,
-        record: Any,
-        frames: np.ndarray,
-        queries: Sequence[str],
-        indices: Sequence[int] | None = None,
-    ) -> np.ndarray:
-        frames = self.check_frames(frames)
-        queries = check_queries(queries)
-        num, height, width = frames.shape[:3]
-        out = np.zeros((len(queries), num, height, width), dtype=np.float32)
-        if not queries or not num:
-            return out
-        detections = self.detect(frames, queries)
-        for t, (boxes, scores) in enumerate(detections):
-            for q in range(len(queries)):
-                keep = scores[:, q] > self.threshold
-                out[q, t] = boxes_to_map(
-                    boxes[keep].numpy(), scores[keep, q].numpy(), height, width
-                )
-        return out
