@@ -221,11 +221,11 @@ def test_grounding_dino_tiny_end_to_end_from_a_folder(tmp_path: Path) -> None:
     model, processor = tiny_grounding_dino(tmp_path / "gd")
     model.save_pretrained(tmp_path / "gd")
     processor.save_pretrained(tmp_path / "gd")
-    backend = build_backend("grounding-dino", model=str(tmp_path / "gd"), threshold=0.0)
+    backend = build_backend("grounding-dino", model=str(tmp_path / "gd"), threshold=0.0, joint=True)
     out = backend.compute(None, _frames(3), ["ball", "net"])
     assert out.shape == (2, 3, 40, 60) and out.dtype == np.float32
     assert out.min() >= 0.0 and out.max() <= 1.0 and out.max() > 0
-    single = build_backend("grounding-dino", model=str(tmp_path / "gd"), joint=False)
+    single = build_backend("grounding-dino", model=str(tmp_path / "gd"))  # one prompt per query
     assert single.compute(None, _frames(1), ["ball", "net"]).shape == (2, 1, 40, 60)
 
 
@@ -242,7 +242,7 @@ def test_grounding_dino_scores_come_from_each_query_span(tmp_path: Path) -> None
     logits[1, a1] = 0.8  # net: one token
     logits[1, a0] = -2.0  # below threshold for ball
     _fake_forward(model, logits, boxes)
-    backend = build_backend("grounding-dino", threshold=0.2)
+    backend = build_backend("grounding-dino", threshold=0.2, joint=True)  # spans of one prompt
     backend.set_model(model, processor)
     height, width = 40, 60
     out = backend.compute(None, _frames(2, height, width), queries)

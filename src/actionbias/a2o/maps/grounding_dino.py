@@ -8,10 +8,11 @@ indicator. Token spans come from tokenising each query alone and checking that t
 pieces, with the separators, rebuild the prompt's token ids exactly -- a tokenizer that
 merges across the "." would make spans wrong, and is refused instead.
 
-Unlike OWLv2, the text encoder attends across the whole prompt, so a query's map can
-depend slightly on the other queries of the call; `MapStore` caches the map from the
-call that first asked for the query. Pass `joint=False` to run one prompt per query
-(exactly set-independent maps, Q times the text cost).
+Unlike OWLv2, the text encoder attends across the whole prompt, so in one joint prompt
+a query's map depends slightly on the other queries of the call. ICRL compares object
+sets, and `MapStore` caches per query, so the default runs one prompt per query
+(exactly set-independent maps, Q detector passes); ``joint=True`` puts all queries
+in one prompt (one pass; the cache then keeps the map of the set that asked first).
 """
 
 from __future__ import annotations
@@ -72,7 +73,7 @@ class GroundingDinoMapBackend(BoxDetectorBackend):
         batch_size: int = 4,
         device: str | None = None,
         dtype: str | None = None,
-        joint: bool = True,
+        joint: bool = False,
         input_size: int | None = 480,
     ) -> None:
         if not 0.0 <= float(threshold) < 1.0:
