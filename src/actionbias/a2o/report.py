@@ -156,7 +156,8 @@ def icrl_section(results: Mapping[str, Any]) -> Section:
         [
             how(
                 "The policy proposes an object set, the recogniser is trained with those objects' "
-                "maps and its validation accuracy is the reward (Algorithm 1). The policy here is "
+                "maps and its accuracy on the reward split is the reward (Algorithm 1); reward "
+                f"split: {_reward_text(results)}. The policy here is "
                 f"{results['policy']} ({settings['strategy']} edits over a fixed vocabulary of "
                 f"{len(settings['vocabulary'])} words): it stands in for the LLM agent where no "
                 "endpoint is configured. Maps: "
