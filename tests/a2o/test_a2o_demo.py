@@ -9,6 +9,7 @@ import pytest
 
 from actionbias.a2o.commands import add_a2o_parsers
 from actionbias.a2o.demo import A2ODemoSettings, demo_settings, run_a2o_demo
+from actionbias.a2o.policies import PC3D_PLUS_PLUS
 from actionbias.errors import BadInputError
 
 
@@ -104,3 +105,15 @@ def test_cli_bad_input_names_the_option(tmp_path) -> None:
               "--backend-opt", "nonsense"])  # fmt: skip
     with pytest.raises(BadInputError, match="--val"):
         _run(["a2o", "run", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path)])
+
+
+@pytest.mark.slow
+def test_demo_with_the_pc3d_row(finished) -> None:
+    """PC3D++: the same recogniser reading mediapipe pose maps (about a minute on tiny data)."""
+    out, _ = finished
+    result = run_a2o_demo(out, settings=_tiny(pc3d=True), progress=False, force=True)
+    rows = result.results["rows"]
+    assert set(rows) == {"plain", "pc3d++", "initial", "icrl"}
+    assert rows["pc3d++"]["objects"] == list(PC3D_PLUS_PLUS)
+    assert any((out / "maps" / "pose").rglob("*.npz"))
+    assert "PC3D++" in (out / "report.html").read_text()

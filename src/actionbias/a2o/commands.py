@@ -273,6 +273,9 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, default=Path("runs/a2o-demo"), help="(%(default)s)")
     p.add_argument("--quick", action="store_true", help="tiny SynthAct, short schedules")
     p.add_argument("--data", type=Path, help="use this SynthAct folder instead of generating")
+    p.add_argument(
+        "--pc3d", action="store_true", help="add the PC3D++ row (mediapipe pose maps; slower)"
+    )
     p.add_argument("--seed", type=int, default=0, help="training and search seed (0)")
     p.add_argument("--force", action="store_true", help="start over when settings differ")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -288,6 +291,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         force=args.force,
         progress=not args.no_progress,
         data_dir=args.data,
+        pc3d=args.pc3d,
     )
     for name, row in result.results["rows"].items():
         f = row["figures"]

@@ -7,6 +7,9 @@ test (in distribution), swap (person of one class in the scene of another) and
 mimetic (no scene objects) splits:
 
 * ``plain``   - the recogniser alone (no maps, no adapter);
+* ``pc3d++``  - the skeleton baseline of Table 2: mediapipe pose landmarks drawn as
+  body-part maps (person, head, torso, arm, forearm, hand, leg, foot) through the
+  same adapter;
 * ``initial`` - a fixed vocabulary: the paper's Listing 1 "before ICRL" set;
 * ``icrl``    - the set chosen by Algorithm 1 with the *offline search policy*
   (no LLM endpoint here; every record and the report say so), each trial a short
@@ -38,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.a2o.environment import A2OScorer, A2OTrainConfig, Reward, TrainEnvironment
-from actionbias.a2o.policies import LISTING1_BEFORE
+from actionbias.a2o.policies import LISTING1_BEFORE, PC3D_PLUS_PLUS
 from actionbias.audit.rundir import differences
 from actionbias.data import Manifest
 from actionbias.errors import BadInputError
@@ -48,7 +51,7 @@ log = logging.getLogger(__name__)
 
 FORMAT = "actionbias-a2o-demo-1"
 STATE = "a2o_demo.json"
-ROWS = ("plain", "initial", "icrl")
+ROWS = ("plain", "pc3d++", "initial", "icrl")
 EVAL_SPLITS = ("test", "swap", "mimetic")
 #: What the offline search may choose from: SynthAct's body parts, its props and
 #: its scene regions, plus Listing 1's sports objects SynthAct does not have (the
@@ -83,6 +86,9 @@ class A2ODemoSettings:
     #: "val": the in-distribution validation split, which shares the training set's
     #: scene correlation (a scene-reading model scores the correlation there).
     reward_split: str = "swap-half"
+    #: Add the PC3D++ row (mediapipe pose maps). Off by default: pose runs at about
+    #: 25 frames/s on one CPU core, ~7 extra minutes for the default SynthAct.
+    pc3d: bool = False
     initial: tuple[str, ...] = LISTING1_BEFORE
     vocabulary: tuple[str, ...] = VOCABULARY
     train: dict[str, Any] = field(
@@ -111,16 +117,17 @@ class A2ODemoSettings:
         return A2OTrainConfig(**{**self.train, "epochs": epochs, "seed": self.seed})
 
 
-def demo_settings(quick: bool = False, seed: int = 0) -> A2ODemoSettings:
-    """The full demo (about 10 minutes on 2 CPU cores) or ``quick`` (under a minute)."""
+def demo_settings(quick: bool = False, seed: int = 0, pc3d: bool = False) -> A2ODemoSettings:
+    """The full demo (about 7 minutes on 2 CPU cores) or ``quick`` (under a minute)."""
     if not quick:
-        return A2ODemoSettings(seed=seed)
+        return A2ODemoSettings(seed=seed, pc3d=pc3d)
     return A2ODemoSettings(
         data_preset="tiny",
         iterations=3,
         search_epochs=1,
         final_epochs=3,
         seed=seed,
+        pc3d=pc3d,
         train={**A2ODemoSettings().train, "batch_size": 8},
     )
 
@@ -291,6 +298,7 @@ def run_a2o_demo(
     quick: bool = False,
     seed: int = 0,
     force: bool = False,
+    pc3d: bool = False,
     progress: bool = True,
     settings: A2ODemoSettings | None = None,
     data_dir: str | Path | None = None,
@@ -308,7 +316,7 @@ def run_a2o_demo(
 
     started = time.perf_counter()
     out = Path(out).resolve()  # stored weight paths stay valid from any working directory
-    settings = settings or demo_settings(quick, seed)
+    settings = settings or demo_settings(quick, seed, pc3d)
     _check_state(out, settings, force, None if data_dir is None else Path(data_dir))
     timings: dict[str, float] = {}
 
@@ -377,10 +385,32 @@ def run_a2o_demo(
     best = list(icrl.best.objects)
 
     rows: dict[str, dict[str, Any]] = {}
-    row_objects = {"plain": [], "initial": list(settings.initial), "icrl": best}
+    row_objects = {
+        "plain": [],
+        "pc3d++": list(PC3D_PLUS_PLUS),
+        "initial": list(settings.initial),
+        "icrl": best,
+    }
+    envs = {name: env for name in ROWS}
+    names = [n for n in ROWS if settings.pc3d or n != "pc3d++"]
+    if settings.pc3d:
+        # PC3D++ reads skeleton maps from its own store; same training, reward and seed.
+        pose_store = MapStore("pose", cache_root=out / "maps", map_size=settings.map_size)
+        t0 = time.perf_counter()
+        pose_store.prefetch(
+            [r for name in ("train", *EVAL_SPLITS) for r in splits[name].records],
+            list(PC3D_PLUS_PLUS),
+            progress=progress,
+        )
+        timings["pose_maps"] = time.perf_counter() - t0
+        envs["pc3d++"] = TrainEnvironment(
+            splits["train"], reward_set, pose_store, settings.train_config(settings.search_epochs)
+        )
     t0 = time.perf_counter()
-    for name in ("plain", "initial"):
-        reward = _train_row(env, row_objects[name], out / "rows" / name, settings.final_epochs)
+    for name in [n for n in names if n != "icrl"]:
+        reward = _train_row(
+            envs[name], row_objects[name], out / "rows" / name, settings.final_epochs
+        )
         rows[name] = {"objects": row_objects[name], "reward": reward}
     final = icrl.final
     rows["icrl"] = {
@@ -393,10 +423,10 @@ def run_a2o_demo(
 
     t0 = time.perf_counter()
     audits = out / "audit"
-    for name in ROWS:
+    for name in names:
         row = rows[name]
         metrics = _audit_row(
-            env,
+            envs[name],
             name,
             row["reward"],
             row["objects"],
@@ -440,5 +470,5 @@ def run_a2o_demo(
 
     results["timings"]["total"] = time.perf_counter() - started
     atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
-    report = write_a2o_report(results, [audits / name for name in ROWS], out / "report.html")
+    report = write_a2o_report(results, [audits / name for name in names], out / "report.html")
     return A2ODemoResult(out, results, report, time.perf_counter() - started)

@@ -22,6 +22,7 @@ from actionbias.report.sections import Section, how
 
 ROW_TITLES = {
     "plain": "plain recogniser (no maps)",
+    "pc3d++": "PC3D++ (mediapipe pose body-part maps)",
     "initial": "fixed vocabulary (Listing 1, before ICRL)",
     "icrl": "ICRL-chosen vocabulary",
 }
@@ -102,7 +103,7 @@ def icrl_section(results: Mapping[str, Any]) -> Section:
     )
     settings = results["settings"]
     final_rows = []
-    for name in ("plain", "initial", "icrl"):
+    for name in [n for n in ROW_TITLES if n in results["rows"]]:
         row = results["rows"][name]
         f = row["figures"]
         final_rows.append(
