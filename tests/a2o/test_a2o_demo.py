@@ -99,6 +99,22 @@ def test_cli_run_with_fixed_policy_on_synthact(finished, tmp_path, capsys) -> No
     assert history[0]["objects"] == ["person", "arm"]
 
 
+def test_cli_tune_runs_optuna_trials_and_resumes(finished, tmp_path, capsys) -> None:
+    pytest.importorskip("optuna")
+    out, _ = finished
+    argv = [
+        "a2o", "tune", "--data", str(out / "synthact"), "--out", str(tmp_path / "tune"),
+        "--objects", "person", "--trials", "2", "--cache", str(out / "maps"),
+        "--batch-size", "8", "--no-progress",
+    ]  # fmt: skip
+    assert _run(argv) == 0
+    assert "best of 2 trials" in capsys.readouterr().out
+    summary = json.loads((tmp_path / "tune" / "tuning.json").read_text())
+    assert len(summary["trials"]) == 2 and summary["objects"] == ["person"]
+    assert _run([*argv[:9], "3", *argv[10:]]) == 0  # one more trial, the first two kept
+    assert len(json.loads((tmp_path / "tune" / "tuning.json").read_text())["trials"]) == 3
+
+
 def test_cli_bad_input_names_the_option(tmp_path) -> None:
     with pytest.raises(BadInputError, match="--backend-opt"):
         _run(["a2o", "maps", "--data", str(tmp_path), "--queries", "a", "--out", str(tmp_path),

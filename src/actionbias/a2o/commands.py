@@ -118,10 +118,14 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-objects", type=positive_int, default=15, help="C_max (15)")
     p.add_argument("--dataset-name", help="dataset name in the LLM's task description")
     p.add_argument("--initial-history", type=Path, help="history.jsonl of another run (OOD)")
+    p.add_argument("--final-epochs", type=positive_int, help="train the best set this long")
+    _add_training(p)
+
+
+def _add_training(p: argparse.ArgumentParser) -> None:
     p.add_argument("--backbone", default="slow_tiny", help="recogniser (slow_tiny, vjepa2, ...)")
     p.add_argument("--pretrained", help="backbone weights: checkpoint file or HF id/folder")
     p.add_argument("--epochs", type=positive_int, default=1, help="epochs per trial (1)")
-    p.add_argument("--final-epochs", type=positive_int, help="train the best set this long")
     p.add_argument("--batch-size", type=positive_int, default=8, help="(8)")
     p.add_argument("--lr", type=float, default=1e-3, help="(1e-3)")
     p.add_argument("--weight-decay", type=float, default=0.0, help="(0)")
@@ -187,13 +191,11 @@ def _policy(args: argparse.Namespace, out: Path) -> Any:
     return policy
 
 
-def cmd_run(args: argparse.Namespace) -> int:
+def _environment(args: argparse.Namespace, out: Path) -> Any:
+    """The training environment the run/tune options describe."""
     from actionbias.a2o.data import few_shot
     from actionbias.a2o.environment import A2OTrainConfig, TrainEnvironment
-    from actionbias.a2o.loop import load_injected_history, run_icrl
-    from actionbias.a2o.task import TaskDescription
 
-    out = Path(args.out).resolve()  # trial weight paths stay valid from any directory
     _options(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
     if args.backbone == "vjepa2" and args.crop == 64:
         raise BadInputError("V-JEPA 2 needs its crop size (e.g. --crop 256)", where="--crop")
@@ -216,7 +218,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         accelerator=args.accelerator,
         precision=args.precision,
     )
-    env = TrainEnvironment(train, splits["val"], _store(args, out), config)
+    return TrainEnvironment(train, splits["val"], _store(args, out), config)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from actionbias.a2o.loop import load_injected_history, run_icrl
+    from actionbias.a2o.task import TaskDescription
+
+    out = Path(args.out).resolve()  # trial weight paths stay valid from any directory
+    env = _environment(args, out)
+    train = env.train
     task = TaskDescription(
         dataset=args.dataset_name or Path(args.data).name,
         classes=list(train.classes),
@@ -243,6 +254,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     if result.final:
         print(f"final training: val accuracy {100 * result.final['accuracy']:.1f}%")
     print(f"history: {result.history_path}")
+    return 0
+
+
+def add_tune_arguments(p: argparse.ArgumentParser) -> None:
+    _add_data(p)
+    p.add_argument("--out", required=True, type=Path, help="study folder (resumed if it exists)")
+    p.add_argument("--objects", help="object set to tune for: a,b,c or @FILE (none: plain)")
+    p.add_argument("--trials", type=positive_int, default=20, help="Optuna trials (20)")
+    p.add_argument("--lr-range", type=float, nargs=2, default=(1e-5, 1e-2), metavar=("LO", "HI"))
+    p.add_argument("--wd-range", type=float, nargs=2, default=(1e-7, 1e-3), metavar=("LO", "HI"))
+    _add_training(p)
+
+
+def cmd_tune(args: argparse.Namespace) -> int:
+    from actionbias.a2o.tuning import tune_optimiser
+
+    out = Path(args.out).resolve()
+    objects = _word_list(args.objects, "--objects")
+    result = tune_optimiser(
+        _environment(args, out),
+        objects,
+        out,
+        n_trials=args.trials,
+        lr=args.lr_range,
+        weight_decay=args.wd_range,
+        seed=args.seed,
+    )
+    params = ", ".join(f"{k}={v:.3g}" for k, v in result.best_params.items())
+    print(f"best of {len(result.trials)} trials: {100 * result.best_accuracy:.1f}% with {params}")
+    print(f"study: {out / 'optuna.db'}; summary: {out / 'tuning.json'}")
     return 0
 
 
@@ -325,6 +366,13 @@ def add_a2o_parsers(sub: argparse._SubParsersAction) -> None:
     )
     add_run_arguments(p)
     p.set_defaults(handler=cmd_run)
+    p = cmds.add_parser(
+        "tune",
+        help="Optuna search of learning rate and weight decay for one object set (resumable)",
+        description="Tune lr and weight decay (log-uniform, TPE) on the reward split (Sec. 4.3).",
+    )
+    add_tune_arguments(p)
+    p.set_defaults(handler=cmd_tune)
     p = cmds.add_parser(
         "maps",
         help="compute and cache likelihood maps for object queries",
