@@ -6,26 +6,9 @@ import numpy as np
 import pytest
 
 from actionbias.a2o.maps.vocabulary import RegionVocabulary, normalize_query, singularize
+from actionbias.synth.body import PART_NAMES
 
-BODY = [
-    "person",
-    "head",
-    "neck",
-    "torso",
-    "pelvis",
-    "left upper arm",
-    "left forearm",
-    "left hand",
-    "right upper arm",
-    "right forearm",
-    "right hand",
-    "left thigh",
-    "left shin",
-    "left foot",
-    "right thigh",
-    "right shin",
-    "right foot",
-]
+BODY = ["person", *PART_NAMES]  # the mask names SynthAct writes
 SCENE = ["racket", "ball", "sky", "sea", "sand", "crowd", "mountains", "lane lines", "net"]
 
 

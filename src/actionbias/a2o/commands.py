@@ -359,34 +359,41 @@ def add_a2o_parsers(sub: argparse._SubParsersAction) -> None:
         ),
     )
     cmds = a2o.add_subparsers(dest="a2o_command", metavar="COMMAND", required=True)
-    p = cmds.add_parser(
+    for name, help_text, description, add_arguments, handler in COMMANDS:
+        p = cmds.add_parser(name, help=help_text, description=description)
+        add_arguments(p)
+        p.set_defaults(handler=handler)
+
+
+#: (name, help, description, argument builder, handler) of each ``a2o`` sub-command.
+COMMANDS = (
+    (
         "run",
-        help="Algorithm 1: search the object vocabulary (resumable)",
-        description="Propose -> train -> reward (val accuracy) for T iterations; keep the best.",
-    )
-    add_run_arguments(p)
-    p.set_defaults(handler=cmd_run)
-    p = cmds.add_parser(
+        "Algorithm 1: search the object vocabulary (resumable)",
+        "Propose -> train -> reward (val accuracy) for T iterations; keep the best.",
+        add_run_arguments,
+        cmd_run,
+    ),
+    (
         "tune",
-        help="Optuna search of learning rate and weight decay for one object set (resumable)",
-        description="Tune lr and weight decay (log-uniform, TPE) on the reward split (Sec. 4.3).",
-    )
-    add_tune_arguments(p)
-    p.set_defaults(handler=cmd_tune)
-    p = cmds.add_parser(
+        "Optuna search of learning rate and weight decay for one object set (resumable)",
+        "Tune lr and weight decay (log-uniform, TPE) on the reward split (Sec. 4.3).",
+        add_tune_arguments,
+        cmd_tune,
+    ),
+    (
         "maps",
-        help="compute and cache likelihood maps for object queries",
-        description="Fill the map cache (per video, query and backend) ahead of training.",
-    )
-    add_maps_arguments(p)
-    p.set_defaults(handler=cmd_maps)
-    p = cmds.add_parser(
+        "compute and cache likelihood maps for object queries",
+        "Fill the map cache (per video, query and backend) ahead of training.",
+        add_maps_arguments,
+        cmd_maps,
+    ),
+    (
         "demo",
-        help="A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)",
-        description=(
-            "Generate SynthAct, search the object vocabulary offline, train the plain, fixed "
-            "and searched recognisers, audit them on test/swap/mimetic, write report.html."
-        ),
-    )
-    add_demo_arguments(p)
-    p.set_defaults(handler=cmd_demo)
+        "A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)",
+        "Generate SynthAct, search the object vocabulary offline, train the plain, fixed "
+        "and searched recognisers, audit them on test/swap/mimetic, write report.html.",
+        add_demo_arguments,
+        cmd_demo,
+    ),
+)
