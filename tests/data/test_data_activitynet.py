@@ -95,6 +95,26 @@ def test_subset_filter_is_case_insensitive(tmp_path):
     assert anet.extras["taxonomy"][0]["nodeName"] == "Root"
 
 
+def test_subset_keeps_the_whole_files_classes(tmp_path):
+    """Label ids index every class of the file: a subset lacking a class must not renumber."""
+    thumos = write_json(tmp_path, THUMOS_STYLE)
+    test = read_activitynet_json(thumos, subset="test")
+    assert {s.label for v in test for s in v.segments} == {"Billiards"}
+    assert test.label_map() == {"Billiards": 2, "Diving": 7}
+    assert test.num_classes() == 8  # ids 0..7: a classifier must accept id 7
+    anet = dict(ANET_STYLE, database=dict(ANET_STYLE["database"]))
+    anet["database"]["def"] = {
+        "subset": "testing",
+        "duration": 9.0,
+        "annotations": [{"label": "Archery", "segment": [1, 2]}],
+    }
+    ann = read_activitynet_json(write_json(tmp_path, anet, "a.json"))
+    names = {"Archery": 0, "Long jump": 1}  # sorted names of the whole file
+    assert ann.label_map() == names
+    assert ann.by_subset("training").label_map() == names
+    assert read_activitynet_json(tmp_path / "a.json", subset="training").num_classes() == 2
+
+
 def test_write_built_annotations(tmp_path):
     ann = TemporalAnnotations(
         videos=[VideoAnnotation("v1", "training", 10.0, 30.0, [Segment(1.0, 2.5, "jump", 0)])],
@@ -137,6 +157,7 @@ def broken(path_value):
         ),
         (broken(("segment", [1.0])), r"annotations\[0\]: 'segment' must be \[start, end\]"),
         (broken(("label_id", 3)), r"label 'Billiards' has label_id 3 here but 2 at"),
+        (broken(("label_id", -1)), r"annotations\[0\]: label_id must be an integer >= 0"),
         (
             broken(("duration", "long")),
             r"database\.video_test_0000004\.duration: duration must be a finite",
@@ -144,7 +165,15 @@ def broken(path_value):
         (broken(("fps", 0)), r"duration must be >= 0 and fps > 0"),
         ({"version": "x"}, r"ann\.json:field database"),
     ],
-    ids=["reversed", "short-segment", "label-id-clash", "bad-duration", "zero-fps", "no-database"],
+    ids=[
+        "reversed",
+        "short-segment",
+        "label-id-clash",
+        "negative-id",
+        "bad-duration",
+        "zero-fps",
+        "no-database",
+    ],
 )
 def test_errors_name_file_and_location(tmp_path, data, message):
     with pytest.raises(BadInputError, match=message):

@@ -162,6 +162,40 @@ def test_train_and_infer_commands(tmp_path, capsys) -> None:
         assert det["label"] == "a" and 0 <= det["segment"][0] <= det["segment"][1] <= 7.0
 
 
+@pytest.mark.parametrize("label_ids", [True, False], ids=["file-ids", "sorted-names"])
+def test_train_on_a_subset_lacking_some_classes(tmp_path, label_ids) -> None:
+    """The class list is the whole file's: `training` lacks class "z" (label id 5, only in
+    `validation`), which used to size the detector by the training subset and crash."""
+    rng = np.random.default_rng(1)
+    feats_dir = tmp_path / "feats"
+    feats_dir.mkdir()
+    videos = {}
+    plan = [
+        ("training", "a", 0),
+        ("training", "b", 2),
+        ("validation", "z", 5),
+        ("validation", "a", 0),
+    ]
+    for i, (subset, label, label_id) in enumerate(plan):
+        np.save(feats_dir / f"v{i}.npy", rng.normal(0, 0.1, size=(40, 4)).astype(np.float32))
+        item: dict[str, object] = {"label": label, "segment": [1.6, 3.0]}
+        if label_ids:
+            item["label_id"] = label_id
+        videos[f"v{i}"] = {"subset": subset, "duration": 6.0, "fps": 30.0, "annotations": [item]}
+    gt = _gt(tmp_path, videos)
+    common = ["--gt", str(gt), "--features", str(feats_dir)]
+    tiny = ["--embed-dim", "8", "--window", "3", "--stem-blocks", "1", "--downsample-blocks", "1"]
+    run = tmp_path / "run"
+    assert _run(["tal", "train", *common, "--out", str(run), *tiny, "--epochs", "1"]) == 0
+    saved = torch.load(run / "detector.pt", weights_only=False)
+    want = {"a": 0, "b": 2, "z": 5} if label_ids else {"a": 0, "b": 1, "z": 2}
+    assert saved["extra"]["label_map"] == want
+    assert saved["options"]["num_classes"] == max(want.values()) + 1
+    assert saved["extra"]["classes"][want["z"]] == "z"
+    # the validation subset (with "z") was scored by the same run
+    assert json.loads((run / "metrics.json").read_text())["num_ground_truth"] == 2
+
+
 def test_sliding_window_features(tmp_path) -> None:
     frames = np.random.default_rng(0).integers(0, 255, size=(30, 32, 32, 3), dtype=np.uint8)
     video = write_video(tmp_path / "clip.mp4", frames, fps=10.0)

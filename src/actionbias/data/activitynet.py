@@ -59,6 +59,9 @@ class TemporalAnnotations:
     version: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    # the whole file's label map, kept by `by_subset`: label ids index every class of the
+    # file, so a subset (which may lack some classes) must not renumber them
+    file_label_map: dict[str, int] | None = field(default=None, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.videos)
@@ -78,11 +81,17 @@ class TemporalAnnotations:
         """Videos of one subset or several (case-insensitive, as ActionFormer does)."""
         wanted = {subset.casefold()} if isinstance(subset, str) else {s.casefold() for s in subset}
         videos = [v for v in self.videos if v.subset is not None and v.subset.casefold() in wanted]
-        return TemporalAnnotations(videos, self.version, dict(self.extras), self.source)
+        return TemporalAnnotations(
+            videos, self.version, dict(self.extras), self.source, self.label_map()
+        )
 
     def label_map(self) -> dict[str, int]:
-        """Label -> label_id. Uses the file's ids when every segment has one, else
-        numbers the sorted label names from 0."""
+        """Label -> label_id over every class of the file (a subset keeps the file's map).
+
+        Uses the file's ids when every segment has one, else numbers the sorted
+        label names from 0."""
+        if self.file_label_map is not None:
+            return dict(self.file_label_map)
         segments = [s for v in self.videos for s in v.segments]
         if segments and all(s.label_id is not None for s in segments):
             mapping = {s.label: int(s.label_id) for s in segments}  # type: ignore[arg-type]
@@ -92,6 +101,10 @@ class TemporalAnnotations:
     def classes(self) -> list[str]:
         """Class names in label_id order (see `label_map`)."""
         return list(self.label_map())
+
+    def num_classes(self) -> int:
+        """Size of a classifier over `label_map`'s ids: largest id + 1 (ids may have gaps)."""
+        return max(self.label_map().values(), default=-1) + 1
 
 
 def _number(
@@ -188,9 +201,9 @@ def _segment(raw: Any, source: Path, where: str, label_ids: dict[str, tuple[int,
         )
     label_id = raw.get("label_id")
     if label_id is not None:
-        if isinstance(label_id, bool) or not isinstance(label_id, int):
+        if isinstance(label_id, bool) or not isinstance(label_id, int) or label_id < 0:
             raise BadInputError(
-                f"label_id must be an integer, got {label_id!r}", source=source, where=where
+                f"label_id must be an integer >= 0, got {label_id!r}", source=source, where=where
             )
         first = label_ids.setdefault(label, (label_id, where))
         if first[0] != label_id:

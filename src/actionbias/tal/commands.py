@@ -98,7 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     in_dim = train_set[0].feats.shape[0]
     model = build_detector(
         in_dim,
-        len(train_set.label_map),
+        train_set.num_classes,
         embed_dim=args.embed_dim,
         fpn_dim=args.embed_dim,
         head_dim=args.embed_dim,

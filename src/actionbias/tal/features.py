@@ -174,8 +174,17 @@ class TALFeatureDataset(Dataset):
                     )
 
     @property
+    def num_classes(self) -> int:
+        """Classifier size: the largest label id + 1 (the file's ids, not this subset's)."""
+        return max(self.label_map.values(), default=-1) + 1
+
+    @property
     def classes(self) -> list[str]:
-        return [name for name, _ in sorted(self.label_map.items(), key=lambda kv: kv[1])]
+        """Class names indexed by label id (an id no class uses is named ``<unused N>``)."""
+        names = [f"<unused {i}>" for i in range(self.num_classes)]
+        for name, i in self.label_map.items():
+            names[i] = name
+        return names
 
     def __len__(self) -> int:
         return len(self.videos)
