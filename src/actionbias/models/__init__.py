@@ -33,7 +33,12 @@ in the registry because they do not train here): `ZeroShotVideoClassifier`
 
 The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``
 and the backbone options ``depths``, ``width``, ``stem_kernel``,
-``temporal_kernels``, ``dropout``, ``zero_init_final_bn``, ``clip_size``.
+``temporal_kernels``, ``dropout``, ``zero_init_final_bn``, ``clip_size``; the
+Slow-only models also ``head_pool_kernel`` (pytorchvideo's head pooling).
+
+``pretrained=`` reads our checkpoints, PySlowFast ``.pyth``, pytorchvideo
+(``torch.hub`` ``slow_r50``) and PySlowFast Caffe2 ``.pkl`` files
+(`actionbias.models.checkpoint`).
 """
 
 from __future__ import annotations
@@ -51,9 +56,11 @@ from actionbias.models.base import INPUT_KEYS, VideoClassifier
 from actionbias.models.checkpoint import (
     LoadReport,
     actionbias_to_pyslowfast,
+    actionbias_to_pytorchvideo,
     caffe2_to_pyslowfast,
     load_pretrained,
     pyslowfast_to_actionbias,
+    pytorchvideo_to_actionbias,
     read_checkpoint,
 )
 from actionbias.models.cost import count_macs, count_parameters, example_batch
@@ -89,6 +96,7 @@ __all__ = [
     "WeightedFocus",
     "ZeroShotVideoClassifier",
     "actionbias_to_pyslowfast",
+    "actionbias_to_pytorchvideo",
     "backbone_spec",
     "build_model",
     "caffe2_to_pyslowfast",
@@ -100,6 +108,7 @@ __all__ = [
     "load_pretrained",
     "model_entry",
     "pyslowfast_to_actionbias",
+    "pytorchvideo_to_actionbias",
     "read_checkpoint",
     "register_model",
     "resize_mask",

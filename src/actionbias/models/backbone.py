@@ -69,6 +69,11 @@ class SlowSpec:
     zero_init_final_bn: bool = True
     in_channels: int = 3
     clip_size: tuple[int, int, int] = (8, 224, 224)
+    head_pool_kernel: tuple[int, int, int] | None = None
+    """``None``: the head averages the whole res5 map (PySlowFast at any size). A
+    kernel such as ``(8, 7, 7)`` reproduces pytorchvideo's head (stride-1 average
+    windows of that size, projected, then averaged), which differs from the global
+    mean when res5 is larger than the kernel (e.g. 8x256x256 clips)."""
 
     def __post_init__(self) -> None:
         depths = _int_tuple(self.depths, 4, "depths")
@@ -107,6 +112,13 @@ class SlowSpec:
         object.__setattr__(self, "depths", depths)
         object.__setattr__(self, "temporal_kernels", kernels)
         object.__setattr__(self, "clip_size", clip)
+        if self.head_pool_kernel is not None:
+            kernel = _int_tuple(self.head_pool_kernel, 3, "head_pool_kernel")
+            if min(kernel) < 1:
+                raise BadInputError(
+                    f"pool kernel must be positive, got {kernel}", where="field head_pool_kernel"
+                )
+            object.__setattr__(self, "head_pool_kernel", kernel)
         object.__setattr__(self, "dropout", float(self.dropout))
 
     @property
@@ -253,15 +265,34 @@ def make_stage(spec: SlowSpec, index: int, dim_in: int | None = None) -> nn.Sequ
 
 
 class Head(nn.Module):
-    """Global average pool over T, H, W -> dropout -> linear logits."""
+    """Global average pool over T, H, W -> dropout -> linear logits.
 
-    def __init__(self, dim_in: int, num_classes: int, dropout: float):
+    With ``pool_kernel`` the map is first averaged over stride-1 windows of that
+    size (clipped to the map), and the window averages are then averaged: the
+    order of pytorchvideo's ``ResNetBasicHead`` (its projection sits between the
+    two poolings, which commutes with averaging). It equals the global mean when
+    the kernel covers the whole map (8x7x7 at 8x224x224 for Slow-only R50).
+    """
+
+    def __init__(
+        self,
+        dim_in: int,
+        num_classes: int,
+        dropout: float,
+        pool_kernel: tuple[int, int, int] | None = None,
+    ):
         super().__init__()
         self.pool = nn.AdaptiveAvgPool3d(1)
+        self.pool_kernel = pool_kernel
         self.dropout = nn.Dropout(dropout)
         self.fc = nn.Linear(dim_in, num_classes)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.pool_kernel is not None:
+            kernel = tuple(
+                min(k, size) for k, size in zip(self.pool_kernel, x.shape[2:], strict=True)
+            )
+            x = nn.functional.avg_pool3d(x, kernel, stride=1)
         return self.fc(self.dropout(self.pool(x).flatten(1)))
 
     def reset_parameters(self) -> None:

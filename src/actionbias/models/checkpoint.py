@@ -1,6 +1,6 @@
-"""Load weights into registered models: ours, PySlowFast ``.pyth`` and PySlowFast Caffe2 ``.pkl``.
+"""Load weights into registered models: ours, PySlowFast, pytorchvideo and Caffe2 files.
 
-Three sources are understood, recognised from the file and its key names:
+Four sources are understood, recognised from the file and its key names:
 
 * our own state dicts (``torch.save(model.state_dict())``), bare or under
   ``state_dict``/``model_state``/``model``, with DDP (``module.``), Lightning
@@ -10,6 +10,14 @@ Three sources are understood, recognised from the file and its key names:
   ``s2.pathway0_res0.branch1.weight``, ``s2.pathway0_res0.branch1_bn.running_mean``,
   ``s2.pathway0_res0.branch2.a.weight`` .. ``branch2.c_bn.bias`` and
   ``head.projection.weight`` (older releases name the stem ``s1.s0_stem``);
+* pytorchvideo checkpoints (``torch.hub`` ``slow_r50``, the seed paper's model;
+  e.g. ``SLOW_8x8_R50.pyth`` of its model zoo, tensors under ``model_state``):
+  ``blocks.0.conv``/``blocks.0.norm`` (stem),
+  ``blocks.N.res_blocks.M.branch1_conv``/``branch1_norm`` (projection shortcut),
+  ``blocks.N.res_blocks.M.branch2.conv_a..c``/``norm_a..c`` (bottleneck) for
+  N = 1..4, and ``blocks.5.proj`` (head; a linear layer, no softmax). Logits
+  equal pytorchvideo's at 8x224x224; at larger clips its head averages 8x7x7
+  windows, which ``head_pool_kernel=(8, 7, 7)`` reproduces;
 * PySlowFast's Caffe2 model-zoo files (``.pkl``, e.g. the Kinetics-400
   ``SLOWONLY_8x8_R50.pkl``): a pickled ``{"blobs": {name: ndarray}}`` with names
   such as ``conv1_w``, ``res_conv1_bn_s``, ``res2_0_branch2a_w``,
@@ -27,7 +35,7 @@ import logging
 import pickle
 import re
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +68,52 @@ _TO_PYSLOWFAST = (
     (re.compile(r"^head\.fc\."), "head.projection."),
 )
 _PYSLOWFAST_KEY = re.compile(r"^(s[1-5]\.(pathway\d|s\d)_|head\.projection\.)")
+
+# pytorchvideo ``create_resnet`` names (blocks.0 stem, blocks.1-4 = res2-res5,
+# blocks.5 head) -> ours.
+_FROM_PYTORCHVIDEO = (
+    (re.compile(r"^blocks\.0\.conv\."), "stem.conv."),
+    (re.compile(r"^blocks\.0\.norm\."), "stem.bn."),
+    (
+        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch1_conv\."),
+        lambda m: f"res{int(m[1]) + 1}.{m[2]}.proj.",
+    ),
+    (
+        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch1_norm\."),
+        lambda m: f"res{int(m[1]) + 1}.{m[2]}.proj_bn.",
+    ),
+    (
+        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch2\.conv_([abc])\."),
+        lambda m: f"res{int(m[1]) + 1}.{m[2]}.{m[3]}.",
+    ),
+    (
+        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch2\.norm_([abc])\."),
+        lambda m: f"res{int(m[1]) + 1}.{m[2]}.{m[3]}_bn.",
+    ),
+    (re.compile(r"^blocks\.5\.proj\."), "head.fc."),
+)
+_TO_PYTORCHVIDEO = (
+    (re.compile(r"^stem\.conv\."), "blocks.0.conv."),
+    (re.compile(r"^stem\.bn\."), "blocks.0.norm."),
+    (
+        re.compile(r"^res([2-5])\.(\d+)\.proj\."),
+        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch1_conv.",
+    ),
+    (
+        re.compile(r"^res([2-5])\.(\d+)\.proj_bn\."),
+        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch1_norm.",
+    ),
+    (
+        re.compile(r"^res([2-5])\.(\d+)\.([abc])\."),
+        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch2.conv_{m[3]}.",
+    ),
+    (
+        re.compile(r"^res([2-5])\.(\d+)\.([abc])_bn\."),
+        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch2.norm_{m[3]}.",
+    ),
+    (re.compile(r"^head\.fc\."), "blocks.5.proj."),
+)
+_PYTORCHVIDEO_KEY = re.compile(r"^blocks\.(0\.(conv|norm)|[1-4]\.res_blocks\.\d+|5\.proj)\.")
 
 # Caffe2 blob names -> PySlowFast names.
 _C2_BN = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
@@ -136,6 +190,26 @@ def actionbias_to_pyslowfast(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
     return renamed
 
 
+def pytorchvideo_to_actionbias(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Rename a pytorchvideo Slow-only R50 (``create_resnet``) state dict onto our modules.
+
+    Keys that match no rule (another architecture's extra blocks) keep their name
+    and end up reported as unexpected.
+    """
+    return {_rename(key, _FROM_PYTORCHVIDEO): value for key, value in state.items()}
+
+
+def actionbias_to_pytorchvideo(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
+    """Our Slow-only state dict under pytorchvideo's ``slow_r50`` names."""
+    renamed = {}
+    for key, value in state.items():
+        new = _rename(key, _TO_PYTORCHVIDEO)
+        if new == key:
+            raise ValueError(f"{key!r} has no pytorchvideo counterpart (only Slow-only keys do)")
+        renamed[new] = value
+    return renamed
+
+
 def caffe2_to_pyslowfast(blobs: Mapping[str, Any]) -> dict[str, Tensor]:
     """Caffe2 blobs (PySlowFast model zoo ``.pkl``) under PySlowFast PyTorch names.
 
@@ -174,6 +248,8 @@ def read_checkpoint(path: str | Path) -> tuple[dict[str, Tensor], str]:
     state = _strip_wrappers(_find_state_dict(obj, path))
     if any(_PYSLOWFAST_KEY.match(key) for key in state):
         return pyslowfast_to_actionbias(state), "pyslowfast"
+    if any(_PYTORCHVIDEO_KEY.match(key) for key in state):
+        return pytorchvideo_to_actionbias(state), "pytorchvideo"
     return state, "actionbias"
 
 
@@ -216,7 +292,10 @@ def load_pretrained(model: nn.Module, path: str | Path) -> LoadReport:
     return report
 
 
-def _rename(key: str, rules: tuple[tuple[re.Pattern[str], str], ...]) -> str:
+_Replacement = str | Callable[[re.Match[str]], str]
+
+
+def _rename(key: str, rules: tuple[tuple[re.Pattern[str], _Replacement], ...]) -> str:
     for pattern, replacement in rules:
         new, count = pattern.subn(replacement, key, count=1)
         if count:

@@ -87,8 +87,8 @@ def build_model(
 ) -> nn.Module:
     """Build a registered model; optionally load weights from ``pretrained``.
 
-    ``pretrained`` is a checkpoint file (.pt/.pth/.pyth, our own or PySlowFast's,
-    or a PySlowFast Caffe2 .pkl). Matching tensors are loaded, the rest reported
+    ``pretrained`` is a checkpoint file (.pt/.pth/.pyth/.ckpt: our own, PySlowFast's
+    or pytorchvideo's, or a PySlowFast Caffe2 .pkl). Matching tensors are loaded, the rest reported
     on ``model.pretrained_report`` (a `LoadReport`); a head of another class count
     keeps its fresh initialisation. A factory with its own ``pretrained`` parameter
     (V-JEPA 2 by Hugging Face id or folder, the A2O wrapper) gets it passed instead.

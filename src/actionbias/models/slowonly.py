@@ -32,6 +32,7 @@ def resolve_spec(
     dropout: float | None = None,
     zero_init_final_bn: bool | None = None,
     clip_size: Sequence[int] | None = None,
+    head_pool_kernel: Sequence[int] | None = None,
 ) -> SlowSpec:
     """A backbone preset with the factory options applied (shared by every model)."""
     return backbone_spec(
@@ -43,6 +44,7 @@ def resolve_spec(
         dropout=dropout,
         zero_init_final_bn=zero_init_final_bn,
         clip_size=clip_size,
+        head_pool_kernel=head_pool_kernel,
     )
 
 
@@ -58,7 +60,7 @@ class SlowOnly(VideoClassifier):
         self.res3 = make_stage(spec, 1)
         self.res4 = make_stage(spec, 2)
         self.res5 = make_stage(spec, 3)
-        self.head = Head(spec.feature_dim, num_classes, spec.dropout)
+        self.head = Head(spec.feature_dim, num_classes, spec.dropout, spec.head_pool_kernel)
         init_weights(self, spec.zero_init_final_bn)
 
     def features(self, clip: Tensor) -> Tensor:
@@ -92,6 +94,7 @@ def slow_r50(
     dropout: float | None = None,
     zero_init_final_bn: bool | None = None,
     clip_size: Sequence[int] | None = None,
+    head_pool_kernel: Sequence[int] | None = None,
 ) -> SlowOnly:
     """Slow-only R50 (PySlowFast SLOW_8x8_R50) on the raw video: the paper's baseline."""
     return _slow(
@@ -105,6 +108,7 @@ def slow_r50(
         dropout=dropout,
         zero_init_final_bn=zero_init_final_bn,
         clip_size=clip_size,
+        head_pool_kernel=head_pool_kernel,
     )
 
 
@@ -119,6 +123,7 @@ def slow_small(
     dropout: float | None = None,
     zero_init_final_bn: bool | None = None,
     clip_size: Sequence[int] | None = None,
+    head_pool_kernel: Sequence[int] | None = None,
 ) -> SlowOnly:
     """Slow-only, 2-2-2-2 blocks, widths 64..512: the baseline for CPU runs at 8x112x112."""
     return _slow(
@@ -132,6 +137,7 @@ def slow_small(
         dropout=dropout,
         zero_init_final_bn=zero_init_final_bn,
         clip_size=clip_size,
+        head_pool_kernel=head_pool_kernel,
     )
 
 
@@ -146,6 +152,7 @@ def slow_tiny(
     dropout: float | None = None,
     zero_init_final_bn: bool | None = None,
     clip_size: Sequence[int] | None = None,
+    head_pool_kernel: Sequence[int] | None = None,
 ) -> SlowOnly:
     """Slow-only, 1-1-1-1 blocks, widths 32..256: smoke tests and demos at 8x64x64."""
     return _slow(
@@ -159,6 +166,7 @@ def slow_tiny(
         dropout=dropout,
         zero_init_final_bn=zero_init_final_bn,
         clip_size=clip_size,
+        head_pool_kernel=head_pool_kernel,
     )
 
 
@@ -174,6 +182,7 @@ def segmented(
     dropout: float | None = None,
     zero_init_final_bn: bool | None = None,
     clip_size: Sequence[int] | None = None,
+    head_pool_kernel: Sequence[int] | None = None,
 ) -> SlowOnly:
     """Slow-only fed the human-only clip (batch key ``human``): the paper's "Segmented"."""
     return _slow(
@@ -187,4 +196,5 @@ def segmented(
         dropout=dropout,
         zero_init_final_bn=zero_init_final_bn,
         clip_size=clip_size,
+        head_pool_kernel=head_pool_kernel,
     )
