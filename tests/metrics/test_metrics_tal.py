@@ -36,8 +36,12 @@ def _loop_ap(prec: list[float], rec: list[float]) -> float:
     )
 
 
-def _loop_map(gt, preds, thresholds, video_ids=None):
-    """gt: [(video, start, end, label)], preds: [(video, start, end, label, score)]."""
+def _loop_map(gt, preds, thresholds, video_ids=None, ignore=False):
+    """gt: [(video, start, end, label)], preds: [(video, start, end, label, score)].
+
+    `ignore`: drop predictions on videos outside `video_ids` and the ground truth's
+    videos (the reference keeps them: they find no ground truth and are false positives).
+    """
     kept = []
     for g in gt:
         if not any(
@@ -45,8 +49,8 @@ def _loop_map(gt, preds, thresholds, video_ids=None):
             for k in kept
         ):
             kept.append(g)
-    if video_ids is not None:
-        allowed = set(video_ids) | {g[0] for g in kept}
+    if ignore:
+        allowed = set(video_ids or ()) | {g[0] for g in kept}
         preds = [p for p in preds if p[0] in allowed]
     classes = sorted({g[3] for g in kept})
     ap = np.zeros((len(thresholds), len(classes)))
@@ -117,7 +121,7 @@ def _random_case(rng: np.random.Generator, quantised: bool):
     return gt, preds
 
 
-def _run(gt, preds, thresholds, video_ids=None):
+def _run(gt, preds, thresholds, video_ids=None, ignore=False):
     return evaluate_detection(
         [g[0] for g in gt],
         np.array([[g[1], g[2]] for g in gt]).reshape(-1, 2),
@@ -128,6 +132,7 @@ def _run(gt, preds, thresholds, video_ids=None):
         np.array([p[4] for p in preds]),
         thresholds,
         video_ids=video_ids,
+        ignore_unknown_videos=ignore,
     )
 
 
@@ -138,8 +143,9 @@ def test_matches_loop_reference_on_random_cases(quantised: bool) -> None:
     for _ in range(150):
         gt, preds = _random_case(rng, quantised)
         video_ids = None if rng.random() < 0.5 else [*sorted({g[0] for g in gt}), "empty"]
-        classes, ref = _loop_map(gt, preds, thresholds, video_ids)
-        got = _run(gt, preds, thresholds, video_ids)
+        ignore = bool(rng.random() < 0.5)
+        classes, ref = _loop_map(gt, preds, thresholds, video_ids, ignore)
+        got = _run(gt, preds, thresholds, video_ids, ignore)
         assert got.classes == classes
         np.testing.assert_allclose(got.ap, ref, atol=1e-6, rtol=0)
 
@@ -171,15 +177,58 @@ def test_class_without_predictions_scores_zero_and_extra_classes_ignored() -> No
     assert res.to_dict()["mAP"]["0.50"] == pytest.approx(0.5)
 
 
-def test_unknown_videos_ignored_or_counted() -> None:
+def test_unknown_videos_are_false_positives_unless_ignored() -> None:
     gt = [("a", 0.0, 10.0, "x")]
     preds = [("b", 0.0, 10.0, "x", 0.9), ("a", 0.0, 10.0, "x", 0.5)]
-    assert _run(gt, preds, [0.5]).ap[0, 0] == pytest.approx(0.5)  # reference: FP
-    res = _run(gt, preds, [0.5], video_ids=["a"])
+    res = _run(gt, preds, [0.5])
+    assert res.ap[0, 0] == pytest.approx(0.5)  # reference: FP
+    assert (res.unknown_video_predictions, res.ignored_predictions) == (1, 0)
+    # naming the subset does not change the reference rule
+    assert _run(gt, preds, [0.5], video_ids=["a"]).ap[0, 0] == pytest.approx(0.5)
+    res = _run(gt, preds, [0.5], video_ids=["a"], ignore=True)
     assert res.ap[0, 0] == pytest.approx(1.0)
-    assert res.ignored_predictions == 1
+    assert (res.unknown_video_predictions, res.ignored_predictions) == (1, 1)
+    assert res.num_predictions == 2 and res.to_dict()["unknown_videos"] == "ignored"
     # a subset video without any ground truth still turns its predictions into FPs
-    assert _run(gt, preds, [0.5], video_ids=["a", "b"]).ap[0, 0] == pytest.approx(0.5)
+    res = _run(gt, preds, [0.5], video_ids=["a", "b"], ignore=True)
+    assert res.ap[0, 0] == pytest.approx(0.5)
+    assert (res.unknown_video_predictions, res.no_ground_truth_predictions) == (0, 1)
+
+
+# Evaluated subset: videos a and b. "t" belongs to another subset (its ground truth is
+# not passed), "zz" is in no annotation file.
+SUBSET_GT = [("a", 0.0, 10.0, "x"), ("a", 20.0, 30.0, "x"), ("b", 0.0, 10.0, "y")]
+MIXED_PREDS = [
+    ("t", 0.0, 5.0, "y", 0.95),  # other subset: no ground truth here -> FP
+    ("b", 0.0, 10.0, "y", 0.9),  # hit
+    ("zz", 0.0, 10.0, "x", 0.8),  # unknown video -> FP
+    ("a", 0.0, 10.0, "x", 0.7),  # hit (tIoU 1)
+    ("b", 0.0, 10.0, "x", 0.6),  # subset video without x -> FP either way
+    ("a", 21.0, 30.0, "x", 0.5),  # hit at 0.5 (tIoU 0.9), miss at 0.95
+    ("a", 0.0, 10.0, "w", 0.4),  # label without ground truth: not scored
+]
+
+
+def test_hand_computed_reference_rule_for_other_subsets_and_unknown_videos() -> None:
+    res = _run(SUBSET_GT, MIXED_PREDS, [0.5, 0.95], video_ids=["a", "b"])
+    # x @0.5: FP, TP, FP, TP -> precision 0, 1/2, 1/3, 2/4 at recall 0, .5, .5, 1;
+    #   envelope 1/2 on both recall steps -> AP 0.5*0.5 + 0.5*0.5 = 0.5
+    # x @0.95: FP, TP, FP, FP -> only recall 0.5 at precision 1/2 -> 0.25
+    # y: FP, TP -> recall 1 at precision 1/2 -> 0.5 at both thresholds
+    np.testing.assert_allclose(res.ap, [[0.5, 0.5], [0.25, 0.5]])
+    assert res.average_map == pytest.approx((0.5 + 0.375) / 2)
+    assert res.unknown_video_predictions == 2  # "t" and "zz"
+    assert res.no_ground_truth_predictions == 3  # "t"'s y, "zz"'s x, "b"'s x
+    assert res.unscored_label_predictions == 1 and res.num_predictions == 7
+    out = res.to_dict()
+    assert out["unknown_videos"] == "false positives" and out["ignored_predictions"] == 0
+
+    ign = _run(SUBSET_GT, MIXED_PREDS, [0.5, 0.95], video_ids=["a", "b"], ignore=True)
+    # x @0.5: TP, FP, TP -> 0.5*1 + 0.5*2/3; @0.95: TP, FP, FP -> 0.5; y: TP -> 1
+    np.testing.assert_allclose(ign.ap, [[0.5 + 1 / 3, 1.0], [0.5, 1.0]])
+    assert (ign.ignored_predictions, ign.no_ground_truth_predictions) == (2, 1)
+    # without a subset list, "unknown" means a video without any ground truth
+    assert _run(SUBSET_GT, MIXED_PREDS, [0.5]).unknown_video_predictions == 2
 
 
 def test_duplicates_removed_within_tolerance_only() -> None:

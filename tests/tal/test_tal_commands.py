@@ -85,10 +85,23 @@ def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
         == 0
     )
     res = json.loads(out.read_text())
-    assert res["mAP"] == {"0.50": 1.0, "0.95": 0.5}
-    assert res["average_mAP"] == 0.75
-    assert res["per_class_AP"]["run"]["0.95"] == 0.0
-    assert res["ignored_predictions"] == 1 and res["num_ground_truth"] == 2
+    # the prediction on "b" (a training video) ranks first for "run" and is a false
+    # positive, as in the reference: run AP 0.5 at 0.5 (FP then TP), 0 at 0.95
+    assert res["mAP"] == {"0.50": 0.75, "0.95": 0.5}
+    assert res["average_mAP"] == 0.625
+    assert res["per_class_AP"]["run"] == {"0.50": 0.5, "0.95": 0.0}
+    assert res["unknown_video_predictions"] == 1 and res["ignored_predictions"] == 0
+    assert res["subset"] == "validation" and res["num_ground_truth"] == 2
+    assert "1 on videos outside it: counted as false positives" in capsys.readouterr().err
+    assert _run(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--tiou", "0.5"]) == 0
+    res = json.loads(capsys.readouterr().out)  # every subset: "b" has run ground truth
+    assert res["subset"] == "all" and res["unknown_video_predictions"] == 0
+    # run has 2 segments now; b's prediction misses b's [0, 3] (FP), a's hits: AP 0.5 * 1/2
+    assert res["per_class_AP"]["run"]["0.50"] == 0.25 and res["mAP"]["0.50"] == 0.625
+    argv = ["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "validation"]
+    assert _run([*argv, "--tiou", "0.5,0.95", "--ignore-unknown-videos"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["mAP"] == {"0.50": 1.0, "0.95": 0.5} and res["ignored_predictions"] == 1
     bad = tmp_path / "bad.json"
     bad.write_text(
         json.dumps({"results": {"a": [{"label": "jump", "score": "x", "segment": [0, 1]}]}})

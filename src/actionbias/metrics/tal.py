@@ -11,7 +11,9 @@ ActivityNet / ActionFormer evaluation (`ANETdetection`):
 * at each tIoU threshold a prediction takes the not-yet-matched ground truth of
   its video with the highest tIoU >= threshold (tIoU ties again in reversed
   ``argsort`` order); a prediction without such a segment, or on a video with no
-  ground truth of its class, is a false positive;
+  ground truth of its class, is a false positive -- that includes every
+  prediction on a video of another subset or absent from the annotation file
+  (the reference never filters predictions by video);
 * AP is the all-point interpolated AP of VOC 2011 (``interpolated_prec_rec``);
   mAP is the mean over classes present in the (de-duplicated) ground truth, so a
   class without predictions scores 0 and predicted classes absent from the
@@ -22,9 +24,13 @@ blocks; we advance all blocks of a class in lock-step (the r-th prediction of
 every block at once) for all thresholds together, so the Python loop runs over
 the largest block size instead of over every prediction.
 
-One deliberate difference: a prediction and a ground-truth segment that are both
+Deliberate differences: a prediction and a ground-truth segment that are both
 zero-length and share the same point have tIoU 0 here (the reference divides by
-zero and gets NaN, which then compares as a match).
+zero and gets NaN, which then compares as a match); a predicted label absent
+from the evaluated ground truth is left out by name (ActionFormer's integer-id
+remapping can let such an id collide with a remapped one; ActivityNet's raises).
+Dropping the predictions on videos outside the evaluated subset is available as
+an explicit option (`ignore_unknown_videos`), never the default.
 """
 
 from __future__ import annotations
@@ -119,7 +125,16 @@ class DetectionEvaluation:
     ap: np.ndarray  # (num_thresholds, num_classes)
     num_ground_truth: int
     num_predictions: int
-    ignored_predictions: int = 0
+    ignored_predictions: int = 0  # dropped by ``ignore_unknown_videos``
+    # predictions on videos outside the evaluated subset (or, without a subset list,
+    # on videos without any ground truth): false positives unless ignored
+    unknown_video_predictions: int = 0
+    # kept predictions of an evaluated class on a video without ground truth of that
+    # class (each is a false positive at every threshold; includes the unknown videos')
+    no_ground_truth_predictions: int = 0
+    # predictions whose label has no ground truth in the evaluation (not scored)
+    unscored_label_predictions: int = 0
+    ignore_unknown_videos: bool = False
     extras: dict[str, object] = field(default_factory=dict)
 
     @property
@@ -145,7 +160,12 @@ class DetectionEvaluation:
             },
             "num_ground_truth": self.num_ground_truth,
             "num_predictions": self.num_predictions,
+            "unknown_videos": "ignored" if self.ignore_unknown_videos else "false positives",
+            "unknown_video_predictions": self.unknown_video_predictions,
             "ignored_predictions": self.ignored_predictions,
+            "no_ground_truth_predictions": self.no_ground_truth_predictions,
+            "unscored_label_predictions": self.unscored_label_predictions,
+            **self.extras,
         }
 
 
@@ -253,15 +273,17 @@ def evaluate_detection(
     tiou_thresholds: Sequence[float] | np.ndarray = (0.3, 0.4, 0.5, 0.6, 0.7),
     *,
     video_ids: Sequence[str] | None = None,
+    ignore_unknown_videos: bool = False,
     deduplicate: bool = True,
 ) -> DetectionEvaluation:
     """mAP of detections against ground truth (ActivityNet/ActionFormer semantics).
 
     Inputs are flat, in file order (the order only matters for exact ties).
-    `video_ids`: the evaluated subset (videos without ground truth included);
-    predictions on other videos are dropped and counted in
-    ``ignored_predictions`` -- the reference would count them as false positives,
-    which is what passing ``video_ids=None`` does.
+    `video_ids`: the evaluated subset (videos without ground truth included); a
+    prediction on any other video is an *unknown-video* prediction (without
+    `video_ids`: one on a video without any ground truth). As in the reference
+    these are false positives and counted in ``unknown_video_predictions``;
+    ``ignore_unknown_videos=True`` drops them instead (``ignored_predictions``).
     """
     thresholds = np.asarray(tiou_thresholds, dtype=np.float64).reshape(-1)
     gt_seg = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
@@ -282,17 +304,17 @@ def evaluate_detection(
         gt_labels = [gt_labels[i] for i in keep]
         gt_seg = gt_seg[keep]
 
+    known = set(gt_videos) if video_ids is None else {str(v) for v in video_ids} | set(gt_videos)
+    inside = np.fromiter((v in known for v in pred_videos), dtype=bool, count=len(pred_videos))
+    unknown = int(len(pred_videos) - inside.sum())
     ignored = 0
-    if video_ids is not None:
-        allowed = {str(v) for v in video_ids} | set(gt_videos)
-        mask = np.array([v in allowed for v in pred_videos], dtype=bool)
-        ignored = int((~mask).sum()) if mask.size else 0
-        if ignored:
-            sel = np.flatnonzero(mask)
-            pred_videos = [pred_videos[i] for i in sel]
-            pred_labels = [pred_labels[i] for i in sel]
-            pred_seg = pred_seg[sel]
-            scores = scores[sel]
+    if ignore_unknown_videos and unknown:
+        ignored = unknown
+        sel = np.flatnonzero(inside)
+        pred_videos = [pred_videos[i] for i in sel]
+        pred_labels = [pred_labels[i] for i in sel]
+        pred_seg = pred_seg[sel]
+        scores = scores[sel]
 
     classes = sorted(set(gt_labels))
     names = sorted(set(gt_videos) | set(pred_videos))
@@ -302,9 +324,12 @@ def evaluate_detection(
     glab = np.array(gt_labels, dtype=object)
     plab = np.array(pred_labels, dtype=object)
     ap = np.zeros((len(thresholds), len(classes)))
+    scored = no_gt = 0
     for c, name in enumerate(classes):
         gsel = np.flatnonzero(glab == name) if len(glab) else np.zeros(0, dtype=np.int64)
         psel = np.flatnonzero(plab == name) if len(plab) else np.zeros(0, dtype=np.int64)
+        scored += len(psel)
+        no_gt += int((~np.isin(pvid[psel], gvid[gsel])).sum())
         ap[:, c] = _class_ap(
             gvid[gsel], gt_seg[gsel], pvid[psel], pred_seg[psel], scores[psel], thresholds
         )
@@ -313,6 +338,10 @@ def evaluate_detection(
         classes=classes,
         ap=ap,
         num_ground_truth=len(gt_videos),
-        num_predictions=len(pred_videos),
+        num_predictions=len(pred_videos) + ignored,
         ignored_predictions=ignored,
+        unknown_video_predictions=unknown,
+        no_ground_truth_predictions=no_gt,
+        unscored_label_predictions=len(pred_videos) - scored,
+        ignore_unknown_videos=ignore_unknown_videos,
     )

@@ -42,11 +42,37 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ann = read_activitynet_json(args.gt, subset=args.subset)
     if len(ann) == 0:
         raise BadInputError(f"no videos in subset {args.subset!r}", source=args.gt)
-    result = evaluate_files(ann, args.pred, _thresholds(args.tiou))
+    result = evaluate_files(
+        ann,
+        args.pred,
+        _thresholds(args.tiou),
+        ignore_unknown_videos=args.ignore_unknown_videos,
+        subset=args.subset,
+    )
     _write_json(result.to_dict(), args.out)
+    print(eval_summary(result), file=sys.stderr)
     if args.out:
         print(f"average mAP {result.average_map:.4f} -> {args.out}")
     return 0
+
+
+def eval_summary(result) -> str:
+    """One line: what was evaluated and what happened to predictions outside it."""
+    subset = result.extras.get("subset", "all")
+    where = "every video of the file" if subset == "all" else f"subset {subset!r}"
+    fate = (
+        "ignored (--ignore-unknown-videos)"
+        if result.ignore_unknown_videos
+        else "counted as false positives, as the reference does"
+    )
+    return (
+        f"evaluated {where} ({result.extras.get('num_videos', '?')} videos, "
+        f"{result.num_ground_truth} ground-truth segments, {len(result.classes)} classes); "
+        f"{result.num_predictions} predictions, {result.unknown_video_predictions} on videos "
+        f"outside it: {fate}; {result.no_ground_truth_predictions} scored on a video without "
+        f"ground truth of their class; {result.unscored_label_predictions} with a label absent "
+        f"from the ground truth (not scored)"
+    )
 
 
 def _dataset(args: argparse.Namespace, subset: str | None, train: bool, label_map=None):
@@ -341,13 +367,26 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
     ev = tal_sub.add_parser(
         "eval",
         help="mAP per tIoU, average mAP and per-class AP of a results file",
-        description="ActivityNet/ActionFormer detection mAP. Predictions on videos outside "
-        "the evaluated subset are ignored (counted as ignored_predictions).",
+        description="ActivityNet/ActionFormer detection mAP, by the reference's rules: every "
+        "prediction in the file is scored, and one on a video without ground truth of its "
+        "class -- a video of another subset or absent from the annotation file included -- "
+        "is a false positive. The JSON and a line on stderr say how many there were.",
     )
     ev.add_argument("--gt", required=True, help="ActivityNet/ActionFormer annotation JSON")
     ev.add_argument("--pred", required=True, help='{"results": {video: [{label, score, segment}]}}')
     ev.add_argument("--tiou", default="0.3:0.7:5", help="start:stop:count or a,b,c")
-    ev.add_argument("--subset", default=None, help="evaluate one subset (e.g. validation)")
+    ev.add_argument(
+        "--subset",
+        default=None,
+        help="evaluate one subset (e.g. validation, test; case-insensitive). "
+        "Default: every video of the file, whatever its subset",
+    )
+    ev.add_argument(
+        "--ignore-unknown-videos",
+        action="store_true",
+        help="drop predictions on videos outside the evaluated subset instead of counting "
+        "them as false positives (not the reference's rule; published numbers do not do this)",
+    )
     ev.add_argument("--out", default=None, help="write the JSON here instead of stdout")
     ev.set_defaults(handler=cmd_eval)
 

@@ -81,12 +81,19 @@ def evaluate_files(
     annotations: TemporalAnnotations,
     predictions_path: str | Path,
     tiou_thresholds: np.ndarray,
+    *,
+    ignore_unknown_videos: bool = False,
+    subset: str | None = None,
 ) -> DetectionEvaluation:
-    """Score a results file on the videos of `annotations` (one subset)."""
+    """Score a results file on the videos of `annotations` (one subset, named `subset`).
+
+    Every prediction in the file is scored, as in the reference: one on a video
+    outside `annotations` is a false positive unless `ignore_unknown_videos`.
+    """
     id_to_name = {i: name for name, i in annotations.label_map().items()}
     videos, segs, labels, scores = read_predictions_json(predictions_path, id_to_name)
     gt = [(v.id, s.start, s.end, s.label) for v in annotations for s in v.segments]
-    return evaluate_detection(
+    result = evaluate_detection(
         [g[0] for g in gt],
         np.array([[g[1], g[2]] for g in gt], dtype=np.float64).reshape(-1, 2),
         [g[3] for g in gt],
@@ -96,4 +103,8 @@ def evaluate_files(
         scores,
         tiou_thresholds,
         video_ids=[v.id for v in annotations],
+        ignore_unknown_videos=ignore_unknown_videos,
     )
+    result.extras["subset"] = subset if subset is not None else "all"
+    result.extras["num_videos"] = len(annotations)
+    return result
