@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from actionbias.audit import compare, read_predictions, summarize, write_predictions
+from actionbias.audit.predictions import NO_ANSWER
 from actionbias.cli import main
 from actionbias.errors import BadInputError
 
@@ -110,3 +111,48 @@ def test_metrics_command(tmp_path, capsys):
     assert json.loads(out.read_text()) == printed
     assert printed["groups"]["swap"]["swap"]["sberr"]["value"] == pytest.approx(0.5)
     assert main(["metrics", "--predictions", str(tmp_path / "nope.csv")]) == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("id,label,prediction\nv0,run,run\nv1,run\n", 3, "2 fields where the header"),
+        ("id,label,prediction\nv0,run,run\n\nv1,run,run,jump\n", 4, "4 fields where the header"),
+        ("id,label,prediction\nv0\n", 2, "1 field where the header"),
+    ],
+)
+def test_csv_row_with_missing_or_extra_fields_is_bad_input(tmp_path, capsys, text, line, message):
+    path = tmp_path / "preds.csv"
+    path.write_text(text)
+    with pytest.raises(BadInputError, match=message) as exc:
+        read_predictions(path)
+    assert f"preds.csv:line {line}:" in str(exc.value)
+    assert main(["metrics", "--predictions", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:line {line}:" in err and message in err
+
+
+def test_jsonl_row_without_a_prediction_is_bad_input(tmp_path, capsys):
+    path = tmp_path / "preds.jsonl"
+    path.write_text(
+        '{"id": "v0", "label": "run", "prediction": "run"}\n{"id": "v1", "label": "run"}\n'
+    )
+    with pytest.raises(BadInputError, match=r"missing field.*prediction") as exc:
+        read_predictions(path)
+    assert "preds.jsonl:line 2:" in str(exc.value)
+    assert main(["metrics", "--predictions", str(path)]) == 2
+    assert f"{path}:line 2:" in capsys.readouterr().err
+
+
+def test_an_empty_prediction_is_still_an_explicit_no_answer(tmp_path):
+    csv_path = tmp_path / "p.csv"
+    csv_path.write_text("id,label,prediction\nv0,run,run\nv1,run,\nv2,jump,-1\n")
+    jsonl_path = tmp_path / "p.jsonl"
+    jsonl_path.write_text(
+        '{"id": "v0", "label": "run", "prediction": "run"}\n'
+        '{"id": "v1", "label": "run", "prediction": null}\n'
+        '{"id": "v2", "label": "jump", "prediction": ""}\n'
+    )
+    for path in (csv_path, jsonl_path):
+        table = read_predictions(path, classes=["jump", "run"])
+        assert table.predictions.tolist() == [1, NO_ANSWER, NO_ANSWER]

@@ -293,7 +293,7 @@ def _tiny_checkpoint(path: Path, classes: list[str], model: str) -> Path:
 
     data = dataclasses.asdict(DataConfig(short_side=64, crop_size=64, num_frames=4))
     preprocessing = {k: data[k] for k in PREPROCESSING}
-    options = {"backbone": "slow_tiny"}
+    options = {} if model.startswith("slow_") else {"backbone": "slow_tiny"}
     module = ClassifierModule(model, classes, model_options=options, data=preprocessing)
     trainer = L.Trainer(
         logger=False,
@@ -355,3 +355,29 @@ def test_load_audit_data_from_named_manifests(synthact):
     other = Manifest(splits["test"].records, list(reversed(splits["test"].classes)))
     with pytest.raises(BadInputError, match="another class list"):
         load_audit_data({"test": splits["test"], "odd": other})
+
+
+def test_checkpoint_is_audited_on_its_own_class_list(synthact, tmp_path, capsys):
+    """A Kinetics-style CSV with no class list beside it is read in the checkpoint's classes."""
+    from actionbias.cli import main
+
+    classes = list(reversed(read_synthact(synthact)["test"].classes))  # not alphabetical
+    checkpoint = _tiny_checkpoint(tmp_path / "slow.ckpt", classes, "slow_tiny")
+    lonely = tmp_path / "csv" / "test.csv"  # no classes.txt beside it
+    lonely.parent.mkdir()
+    lonely.write_text((synthact / "annotations" / "test.csv").read_text())
+    with pytest.raises(BadInputError, match="400-class list"):
+        load_audit_data(lonely, root=synthact / "videos")  # what happened before
+    args = ["audit", "--model", str(checkpoint), "--data", str(lonely)]
+    args += ["--root", str(synthact / "videos"), "--limit", "3", "--no-progress"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 0
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["classes"] == classes
+    rows = _rows(tmp_path / "run")
+    assert len(rows) == 3 and all(row["label"] in classes for row in rows)
+    # --classes still wins: a list without the data's labels is a one-line error.
+    other = tmp_path / "other.txt"
+    other.write_text("\n".join(classes[1:]) + "\n")
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path / "run2"), "--classes", str(other)]) == 2
+    assert "test.csv:line" in capsys.readouterr().err

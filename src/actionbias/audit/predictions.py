@@ -8,8 +8,11 @@ as CSV or JSON Lines. `label` is the target (the human's class on swap data),
 `background_label` marks a swap video, `dataset` groups rows (e.g. test, swap,
 mimetic) and `scores` (JSONL list, or CSV space-separated floats in class
 order) enables top-5 and mAP. Labels may be class names or indices; an empty
-or "-1" prediction means the model gave no usable answer (a video LLM's
-unparseable reply) and counts as wrong, never as a guess.
+or "-1" prediction (JSON: also null) means the model gave no usable answer (a
+video LLM's unparseable reply) and counts as wrong, never as a guess. A CSV row
+with fewer or more fields than the header, or a JSONL row without one of id,
+label, prediction, is bad input naming ``file:line`` (a truncated file must not
+lower accuracy silently).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 from actionbias.errors import BadInputError
 
 NO_ANSWER = -1
+REQUIRED_FIELDS = ("id", "label", "prediction")
 
 
 @dataclass
@@ -72,14 +76,36 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
                     raise BadInputError(f"not JSON ({err.msg})", path, f"line {lineno}") from None
                 if not isinstance(row, dict):
                     raise BadInputError("each line must be a JSON object", path, f"line {lineno}")
+                absent = [key for key in REQUIRED_FIELDS if key not in row]
+                if absent:
+                    # A row cut short must not pass as "no answer" (an empty or null
+                    # prediction is the explicit way to say that).
+                    raise BadInputError(
+                        f"missing field(s) {', '.join(absent)} (every row needs "
+                        f"{', '.join(REQUIRED_FIELDS)}; an empty prediction means no answer)",
+                        path,
+                        f"line {lineno}",
+                    )
                 text_rows.append((lineno, row))
         return text_rows
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)
-        for required in ("id", "label", "prediction"):
-            if reader.fieldnames is None or required not in reader.fieldnames:
+        header = list(reader.fieldnames or [])
+        for required in REQUIRED_FIELDS:
+            if required not in header:
                 raise BadInputError(f"missing column {required!r}", path, "line 1")
-        for lineno, row in enumerate(reader, start=2):
+        for row in reader:
+            lineno = reader.line_num  # the record's last line (blank lines are skipped)
+            extra = row.pop(None, None)  # type: ignore[call-overload]
+            cells = len(header) - sum(value is None for value in row.values())
+            if extra is not None or cells != len(header):
+                cells += len(extra or ())
+                raise BadInputError(
+                    f"{cells} field{'s' if cells != 1 else ''} where the header "
+                    f"({','.join(header)}) has {len(header)}",
+                    path,
+                    f"line {lineno}",
+                )
             text_rows.append((lineno, dict(row)))
     return text_rows
 

@@ -41,7 +41,7 @@ import numpy as np
 
 from actionbias.audit.mcq_prompt import MCQPrompt
 from actionbias.audit.rundir import QUESTIONS, RunDir
-from actionbias.audit.scorers import MCQReply, describe, resolve_scorer
+from actionbias.audit.scorers import MCQReply, describe, parse_model_string, resolve_scorer
 from actionbias.data import ClassLookup, Manifest, VideoRecord, load_manifest
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_bytes
@@ -588,13 +588,23 @@ def run_audit(
         raise BadInputError(f"limit must be >= 1, got {limit}", where="--limit")
     if frames is not None and frames < 1:
         raise BadInputError(f"frames must be >= 1, got {frames}", where="--frames")
-    audit_data = load_audit_data(data, splits, data_format, root, classes, group)
+    scorer: Any = None
     if isinstance(model, (dict, str)):
-        scorer = resolve_scorer(
-            model, audit_data.classes, frames or 8, device, prompt, num_workers=workers
-        )
+        spec = parse_model_string(model) if isinstance(model, str) else model
+        if spec.get("type") == "classifier":  # knows its classes: build it first
+            scorer = resolve_scorer(spec, [], frames or 8, device, prompt, num_workers=workers)
     else:
         scorer = model
+    # A classifier reads the data in its own class list (Kinetics-style CSVs would
+    # otherwise be checked against the 400 Kinetics names) unless --classes says
+    # otherwise; predictions are always in the model's class order.
+    own_classes = getattr(scorer, "classes", None) if scorer is not None else None
+    data_classes = classes if classes is not None or not own_classes else list(own_classes)
+    audit_data = load_audit_data(data, splits, data_format, root, data_classes, group)
+    if scorer is None:
+        scorer = resolve_scorer(
+            spec, audit_data.classes, frames or 8, device, prompt, num_workers=workers
+        )
     if not (_is_scorer(scorer) or _is_answerer(scorer)):
         raise TypeError(
             f"{type(scorer).__name__} has neither score(), predict_records() nor answer()"
