@@ -541,7 +541,9 @@ def _run_metrics(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- main
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with `command` one of `_ALONE`, only that command's sub-parser, so
+    running it imports no other command's modules (``tal eval`` stays fast)."""
     parser = argparse.ArgumentParser(
         prog="actionbias",
         description=(
@@ -569,12 +571,21 @@ def build_parser() -> argparse.ArgumentParser:
         _add_a2o,
         _add_metrics,
     ):
-        add(sub)
+        if command not in _ALONE or add is _ALONE[command]:
+            add(sub)
     return parser
 
 
+_ALONE = {"tal": _add_tal}
+
+
+def _command_of(argv: Sequence[str]) -> str | None:
+    """The sub-command named on the line (global options take no value)."""
+    return next((a for a in argv if not a.startswith("-")), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(_command_of(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -108,6 +110,28 @@ def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
     )
     with pytest.raises(BadInputError, match=r"results\.a\[0\]"):
         _run(["tal", "eval", "--gt", str(gt), "--pred", str(bad)])
+
+
+def test_eval_command_imports_only_what_it_needs(tmp_path) -> None:
+    """`actionbias tal eval` start-up: no torch, OpenCV or other commands' packages."""
+    gt = _gt(
+        tmp_path, {"a": {"subset": "test", "annotations": [{"label": "x", "segment": [0, 1]}]}}
+    )
+    pred = tmp_path / "pred.json"
+    pred.write_text(json.dumps({"results": {"a": [{"label": "x", "score": 1, "segment": [0, 1]}]}}))
+    code = (
+        "import sys, json; from actionbias.cli import main; "
+        f"rc = main(['tal', 'eval', '--gt', {str(gt)!r}, '--pred', {str(pred)!r}, "
+        f"'--out', {str(tmp_path / 'm.json')!r}]); "
+        "print(json.dumps([rc, sorted(sys.modules)]))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    rc, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    assert rc == 0 and json.loads((tmp_path / "m.json").read_text())["average_mAP"] == 1.0
+    roots = {m.split(".")[0] for m in modules}
+    assert not roots & {"torch", "cv2", "pandas", "scipy", "av", "PIL"}
+    ours = {".".join(m.split(".")[:2]) for m in modules if m.startswith("actionbias.")}
+    assert not ours & {"actionbias.audit", "actionbias.prompting", "actionbias.models"}
 
 
 def test_train_and_infer_commands(tmp_path, capsys) -> None:

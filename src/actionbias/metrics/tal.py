@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -223,7 +224,9 @@ def _class_ap(
         # re-sorted exactly like the reference (reverse argsort of the unpadded row)
         rank = np.argsort(-tiou, axis=1, kind="stable")
         srt = np.take_along_axis(tiou, rank, axis=1)
-        tied = np.any((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:]), axis=1)
+        # (only ties a threshold can reach matter: below every threshold nothing matches)
+        reach = np.isfinite(srt[:, 1:]) & (srt[:, 1:] >= thresholds.min())
+        tied = np.any((srt[:, 1:] == srt[:, :-1]) & reach, axis=1)
         for r in np.flatnonzero(tied):
             n = int(counts[blocks[r]])
             rank[r, :n] = _reference_order(tiou[r, :n])
@@ -289,10 +292,10 @@ def evaluate_detection(
     gt_seg = np.asarray(gt_segments, dtype=np.float64).reshape(-1, 2)
     pred_seg = np.asarray(pred_segments, dtype=np.float64).reshape(-1, 2)
     scores = np.asarray(pred_scores, dtype=np.float64).reshape(-1)
-    gt_videos = [str(v) for v in gt_videos]
-    gt_labels = [str(x) for x in gt_labels]
-    pred_videos = [str(v) for v in pred_videos]
-    pred_labels = [str(x) for x in pred_labels]
+    gt_videos = list(map(str, gt_videos))
+    gt_labels = list(map(str, gt_labels))
+    pred_videos = list(map(str, pred_videos))
+    pred_labels = list(map(str, pred_labels))
     if not (len(gt_videos) == len(gt_labels) == len(gt_seg)):
         raise ValueError("ground truth videos, segments and labels differ in length")
     if not (len(pred_videos) == len(pred_labels) == len(pred_seg) == len(scores)):
@@ -305,7 +308,7 @@ def evaluate_detection(
         gt_seg = gt_seg[keep]
 
     known = set(gt_videos) if video_ids is None else {str(v) for v in video_ids} | set(gt_videos)
-    inside = np.fromiter((v in known for v in pred_videos), dtype=bool, count=len(pred_videos))
+    inside = np.fromiter(map(known.__contains__, pred_videos), dtype=bool, count=len(pred_videos))
     unknown = int(len(pred_videos) - inside.sum())
     ignored = 0
     if ignore_unknown_videos and unknown:
@@ -317,22 +320,31 @@ def evaluate_detection(
         scores = scores[sel]
 
     classes = sorted(set(gt_labels))
-    names = sorted(set(gt_videos) | set(pred_videos))
-    code = {v: i for i, v in enumerate(names)}
-    gvid = np.array([code[v] for v in gt_videos], dtype=np.int64)
-    pvid = np.array([code[v] for v in pred_videos], dtype=np.int64)
-    glab = np.array(gt_labels, dtype=object)
-    plab = np.array(pred_labels, dtype=object)
+    class_code = {name: i for i, name in enumerate(classes)}
+    # integer codes; which code a video gets does not matter (blocks are independent)
+    code = {v: i for i, v in enumerate(dict.fromkeys(chain(gt_videos, pred_videos)))}
+    gvid = np.fromiter(map(code.__getitem__, gt_videos), dtype=np.int64, count=len(gt_videos))
+    pvid = np.fromiter(map(code.__getitem__, pred_videos), dtype=np.int64, count=len(pred_videos))
+    glab = np.fromiter(map(class_code.__getitem__, gt_labels), dtype=np.int64, count=len(gt_labels))
+    plab = np.fromiter(
+        map(class_code.get, pred_labels, repeat(-1)), dtype=np.int64, count=len(pred_labels)
+    )
+    # per class, the rows in input order (stable sorts keep it: it decides exact ties)
+    gorder = np.argsort(glab, kind="stable")
+    porder = np.argsort(plab, kind="stable")
+    wanted = np.arange(len(classes))
+    gbounds = np.searchsorted(glab[gorder], np.r_[wanted, len(classes)])
+    pbounds = np.searchsorted(plab[porder], np.r_[wanted, len(classes)])
     ap = np.zeros((len(thresholds), len(classes)))
-    scored = no_gt = 0
-    for c, name in enumerate(classes):
-        gsel = np.flatnonzero(glab == name) if len(glab) else np.zeros(0, dtype=np.int64)
-        psel = np.flatnonzero(plab == name) if len(plab) else np.zeros(0, dtype=np.int64)
-        scored += len(psel)
+    no_gt = 0
+    for c in range(len(classes)):
+        gsel = gorder[gbounds[c] : gbounds[c + 1]]
+        psel = porder[pbounds[c] : pbounds[c + 1]]
         no_gt += int((~np.isin(pvid[psel], gvid[gsel])).sum())
         ap[:, c] = _class_ap(
             gvid[gsel], gt_seg[gsel], pvid[psel], pred_seg[psel], scores[psel], thresholds
         )
+    scored = int(pbounds[-1] - pbounds[0])
     return DetectionEvaluation(
         tiou_thresholds=thresholds,
         classes=classes,

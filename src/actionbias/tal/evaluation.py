@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import math
+from itertools import chain, repeat
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -20,19 +23,99 @@ def read_predictions_json(
     """(videos, segments (N, 2), labels, scores) from ``{"results": {video: [...]}}``.
 
     Integer labels (ActionFormer writes label ids) are mapped through `label_names`.
+    A well-formed file is read column-wise (type checks over whole columns, no
+    per-item Python work); anything odd is re-read item by item so the error
+    names the exact item (``results.<video>[i]``).
     """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = _load_json(path)
     except FileNotFoundError:
         raise BadInputError("predictions file not found", source=path) from None
-    except json.JSONDecodeError as err:
-        raise BadInputError(
-            f"invalid JSON: {err.msg}", source=path, where=f"line {err.lineno}"
-        ) from err
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        where = f"line {err.lineno}" if isinstance(err, json.JSONDecodeError) else None
+        msg = err.msg if isinstance(err, json.JSONDecodeError) else str(err)
+        raise BadInputError(f"invalid JSON: {msg}", source=path, where=where) from err
+    except OSError as err:
+        raise BadInputError(f"cannot read: {err.strerror or err}", source=path) from err
     results = data.get("results") if isinstance(data, dict) else None
     if not isinstance(results, dict):
         raise BadInputError("expected an object with a 'results' object", source=path)
+    fast = _read_columns(results, label_names)
+    if fast is not None:
+        return fast
+    return _read_items(results, label_names, path)
+
+
+def _load_json(path: Path) -> Any:
+    """`json.loads` with the cyclic garbage collector paused: a results file is ~10^5 small
+    dicts and lists, none of them cyclic, and the collector's passes over them cost ~1/3
+    of the parse (measured on a 42,400-prediction file)."""
+    text = path.read_bytes()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return json.loads(text)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+_NUMBER_TYPES = {int, float}
+
+
+def _read_columns(
+    results: dict[str, Any], label_names: dict[int, str] | None
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray] | None:
+    """The fast path; None when any item needs a closer look."""
+    lists = list(results.values())
+    if not set(map(type, lists)) <= {list}:
+        return None
+    items = list(chain.from_iterable(lists))
+    if not items:
+        return [], np.zeros((0, 2)), [], np.zeros(0)
+    if set(map(type, items)) != {dict}:
+        return None
+    try:
+        segs = list(map(itemgetter("segment"), items))
+        scores = list(map(itemgetter("score"), items))
+        labels = list(map(itemgetter("label"), items))
+    except KeyError:
+        return None
+    if (
+        not set(map(type, segs)) <= {list, tuple}
+        or set(map(len, segs)) != {2}
+        or not set(map(type, chain.from_iterable(segs))) <= _NUMBER_TYPES
+        or not set(map(type, scores)) <= _NUMBER_TYPES
+    ):
+        return None
+    label_types = set(map(type, labels))
+    if label_types == {int}:
+        if label_names is None:
+            return None
+        try:
+            labels = list(map(label_names.__getitem__, labels))
+        except KeyError:
+            return None
+    elif label_types != {str} or "" in set(labels):
+        return None
+    try:
+        seg = np.array(segs, dtype=np.float64).reshape(-1, 2)
+        score = np.array(scores, dtype=np.float64)
+    except OverflowError:
+        return None
+    if not (np.isfinite(seg).all() and np.isfinite(score).all() and (seg[:, 1] >= seg[:, 0]).all()):
+        return None
+    counts = list(map(len, lists))
+    videos = list(
+        chain.from_iterable(repeat(str(v), n) for v, n in zip(results, counts, strict=True))
+    )
+    return videos, seg, labels, score
+
+
+def _read_items(
+    results: dict[str, Any], label_names: dict[int, str] | None, path: Path
+) -> tuple[list[str], np.ndarray, list[str], np.ndarray]:
     videos, segs, labels, scores = [], [], [], []
     for video, items in results.items():
         if not isinstance(items, list):
@@ -55,11 +138,18 @@ def read_predictions_json(
 
 
 def _num(value: Any, path: Path, where: str, what: str = "segment bound") -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
         raise BadInputError(
             f"{what} must be a finite number, got {value!r}", source=path, where=where
         )
     return float(value)
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer beyond float range
+        return False
 
 
 def _label(item: Any, names: dict[int, str] | None, path: Path, where: str) -> str:
