@@ -156,3 +156,104 @@ def test_an_empty_prediction_is_still_an_explicit_no_answer(tmp_path):
     for path in (csv_path, jsonl_path):
         table = read_predictions(path, classes=["jump", "run"])
         assert table.predictions.tolist() == [1, NO_ANSWER, NO_ANSWER]
+
+
+def _swap_rows(outcomes, humans, backgrounds, persons=None):
+    """CSV rows of swap videos: outcome h (human's class), b (background's) or o (other)."""
+    rows = []
+    for i, outcome in enumerate(outcomes):
+        prediction = {"h": "run", "b": "jump", "o": "sit"}[outcome]
+        person = "" if persons is None else persons[i]
+        rows.append(f"v{i},run,{prediction},jump,swap,{humans[i]},{backgrounds[i]},{person}")
+    return rows
+
+
+SWAP_HEADER = "id,label,prediction,background_label,dataset,human_clip,background_clip,has_person"
+
+
+def test_repeated_human_clips_are_resampled_as_wholes(tmp_path):
+    rng = np.random.default_rng(0)
+    outcomes = np.repeat(rng.choice(["h", "b"], 40), 3)  # each human clip on 3 backgrounds
+    humans = [f"run/h{i // 3}" for i in range(120)]
+    backgrounds = [f"jump/b{i}" for i in range(120)]
+    clustered = _write_csv(
+        tmp_path / "c.csv", _swap_rows(outcomes, humans, backgrounds), SWAP_HEADER
+    )
+    plain = _write_csv(
+        tmp_path / "p.csv",
+        _swap_rows(outcomes, [f"h{i}" for i in range(120)], backgrounds),
+        SWAP_HEADER,
+    )
+    g = summarize(read_predictions(clustered), n_boot=2000)["groups"]["swap"]
+    ref = summarize(read_predictions(plain), n_boot=2000)["groups"]["swap"]
+    assert g["resampling"] == {"unit": "human_clip", "videos": 120, "human_clip": 40}
+    assert ref["resampling"] == {"unit": "video", "videos": 120}
+    sberr, naive = g["swap"]["sberr"], ref["swap"]["sberr"]
+    assert sberr["unit"] == "human_clip" and naive["unit"] == "video"
+    assert sberr["value"] == naive["value"] == pytest.approx(np.mean(outcomes == "b"))
+    assert (sberr["high"] - sberr["low"]) > 1.4 * (naive["high"] - naive["low"])
+    assert g["by_background"][0]["sberr"]["unit"] == "human_clip"
+
+
+def test_swap_videos_without_a_person_are_reported_apart(tmp_path):
+    outcomes = ["h", "b", "b", "o", "b", "h"]
+    persons = ["1", "yes", "", "0", "false", "true"]
+    path = _write_csv(
+        tmp_path / "p.csv",
+        _swap_rows(outcomes, [f"h{i}" for i in range(6)], [f"b{i}" for i in range(6)], persons),
+        SWAP_HEADER,
+    )
+    table = read_predictions(path)
+    assert table.has_person.tolist() == [1, 1, -1, 0, 0, 1]
+    g = summarize(table, n_boot=100)["groups"]["swap"]
+    assert g["n"] == 4 and g["swap"]["n"] == 4  # unknown counts as having a person
+    assert g["swap"]["shacc"]["value"] == pytest.approx(2 / 4)
+    assert g["swap"]["sberr"]["value"] == pytest.approx(2 / 4)
+    apart = g["no_person"]
+    assert apart["n"] == 2 and apart["swap"]["n"] == 2
+    assert apart["swap"]["sberr"]["value"] == pytest.approx(1 / 2)
+    assert apart["swap"]["other"]["value"] == pytest.approx(1 / 2)
+    # round trip through our JSONL keeps the sources and the flag
+    out = tmp_path / "back.jsonl"
+    write_predictions(table, out)
+    again = read_predictions(out, table.classes)
+    assert again.has_person.tolist() == table.has_person.tolist()
+    assert again.human_clips == table.human_clips
+    assert again.background_clips == table.background_clips
+    # a paired comparison leaves them out too, and says so
+    other = _write_csv(
+        tmp_path / "o.csv",
+        _swap_rows(["h"] * 6, [f"h{i}" for i in range(6)], [f"b{i}" for i in range(6)]),
+        SWAP_HEADER,
+    )
+    result = compare(table, read_predictions(other, table.classes), n_boot=100)
+    assert result["groups"]["swap"]["n"] == 4
+    assert result["groups"]["swap"]["no_person_left_out"] == 2
+    assert result["groups"]["swap"]["shacc"]["difference"]["value"] == pytest.approx(-0.5)
+
+
+def test_paired_tests_resample_shared_clips(tmp_path):
+    rng = np.random.default_rng(1)
+    base = np.repeat(rng.choice(["h", "b"], 30), 4)
+    worse = np.where(np.repeat(rng.random(30) < 0.3, 4), "b", base)
+    humans = [f"h{i // 4}" for i in range(120)]
+    backgrounds = [f"b{i}" for i in range(120)]
+    a = read_predictions(
+        _write_csv(tmp_path / "a.csv", _swap_rows(base, humans, backgrounds), SWAP_HEADER)
+    )
+    b = read_predictions(
+        _write_csv(tmp_path / "b.csv", _swap_rows(worse, humans, backgrounds), SWAP_HEADER),
+        a.classes,
+    )
+    g = compare(a, b, n_boot=1000)["groups"]["swap"]
+    assert g["resampling"]["unit"] == "human_clip" and g["resampling"]["human_clip"] == 30
+    assert g["sberr"]["difference"]["unit"] == "human_clip"
+    assert g["sberr"]["mcnemar"] == "clustered by human_clip"
+    assert 0.0 <= g["sberr"]["p_mcnemar"] <= 1.0
+
+
+def test_bad_has_person_value_names_the_line(tmp_path):
+    path = _write_csv(tmp_path / "p.csv", _swap_rows(["h"], ["h0"], ["b0"], ["maybe"]), SWAP_HEADER)
+    with pytest.raises(BadInputError, match="has_person 'maybe'") as exc:
+        read_predictions(path)
+    assert "p.csv:line 2 field has_person" in str(exc.value)

@@ -253,3 +253,33 @@ def test_extreme_classes_never_overlap_and_ties_are_explained(tmp_path: Path) ->
     classes = _section(text, "classes")
     assert "Every background class has the same SBErr (100 %)" in classes
     assert "Lowest SBErr" not in classes
+
+
+def test_headline_says_what_the_swap_intervals_resampled(tmp_path: Path) -> None:
+    from report_testkit import CLASSES, simulate_rows
+
+    from actionbias.audit.rundir import RunDir
+
+    rows = simulate_rows(CLASSES, per_group=60, groups=("test", "swap"))
+    swap = [row for row in rows if row["dataset"] == "swap"]
+    for i, row in enumerate(swap):
+        row["human_clip"] = f"h{i // 3}"  # each human clip on 3 scenes
+        row["background_clip"] = f"{row['background_label']}/b{i}"
+        row["has_person"] = i >= 4
+    config = {"kind": "audit", "name": "m", "model": {"type": "callable", "id": "m"}}
+    config.update({"protocol": "all", "frames": 8, "seed": 0, "classes": CLASSES})
+    run = RunDir.open(tmp_path / "run", config)
+    run.append(rows)
+    run.finalize(n_boot=200)
+    text = write_report([tmp_path / "run"], tmp_path / "r.html").read_text()
+    row = _body_rows(_section(text, "headline"))[0]
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    group = metrics["summary"]["groups"]["swap"]
+    assert group["resampling"] == {"unit": "human_clip", "videos": 56, "human_clip": 19}
+    assert group["no_person"]["n"] == 4
+    assert "human clip (19 human clips); 4 no-person videos apart" in row
+    plain = make_run(tmp_path, "plain", "p")
+    plain_row = _body_rows(
+        _section(write_report([plain], tmp_path / "p.html").read_text(), "headline")
+    )[0]
+    assert re.search(r"<td>video</td>", plain_row)

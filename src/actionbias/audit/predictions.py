@@ -3,11 +3,16 @@
 Any model, ours or a user's, can be audited by writing one row per video:
 
     id, label, prediction[, background_label][, dataset][, scores]
+        [, human_clip][, background_clip][, has_person]
 
 as CSV or JSON Lines. `label` is the target (the human's class on swap data),
 `background_label` marks a swap video, `dataset` groups rows (e.g. test, swap,
 mimetic) and `scores` (JSONL list, or CSV space-separated floats in class
-order) enables top-5 and mAP. Labels may be class names or indices; an empty
+order) enables top-5 and mAP. `human_clip` / `background_clip` name the
+source clips of a swap video: where they repeat, intervals and paired tests
+resample the clips, not the videos (`actionbias.metrics.stats`). `has_person`
+(1/0, true/false, yes/no; empty = unknown) marks swap videos whose human was
+not segmented: they are reported apart, as HAT does. Labels may be class names or indices; an empty
 or "-1" prediction (JSON: also null) means the model gave no usable answer (a
 video LLM's unparseable reply) and counts as wrong, never as a guess. A CSV row
 with fewer or more fields than the header, or a JSONL row without one of id,
@@ -28,6 +33,7 @@ from actionbias.errors import BadInputError
 
 NO_ANSWER = -1
 REQUIRED_FIELDS = ("id", "label", "prediction")
+SOURCE_FIELDS = ("human_clip", "background_clip")
 
 
 @dataclass
@@ -43,12 +49,19 @@ class PredictionTable:
     scores: np.ndarray | None = None  # float (N, C) when every row has scores
     source: str = ""
     extras: dict[str, object] = field(default_factory=dict)
+    human_clips: list[str] | None = None  # source clip ids ("" = unknown), when given
+    background_clips: list[str] | None = None
+    has_person: np.ndarray | None = None  # int8: 1 yes, 0 no (set apart), -1 unknown
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def subset(self, mask: np.ndarray) -> PredictionTable:
         idx = np.flatnonzero(mask)
+
+        def pick(values: list[str] | None) -> list[str] | None:
+            return None if values is None else [values[i] for i in idx]
+
         return PredictionTable(
             ids=[self.ids[i] for i in idx],
             labels=self.labels[idx],
@@ -58,7 +71,25 @@ class PredictionTable:
             classes=self.classes,
             scores=None if self.scores is None else self.scores[idx],
             source=self.source,
+            human_clips=pick(self.human_clips),
+            background_clips=pick(self.background_clips),
+            has_person=None if self.has_person is None else self.has_person[idx],
         )
+
+    def clusters(self) -> dict[str, list[str]]:
+        """The source-clip ids given for these rows (for `actionbias.metrics.resampling`)."""
+        out = {}
+        if self.human_clips is not None:
+            out["human_clip"] = self.human_clips
+        if self.background_clips is not None:
+            out["background_clip"] = self.background_clips
+        return out
+
+    def without_person(self) -> np.ndarray:
+        """Boolean mask of swap videos marked as having no segmented person."""
+        if self.has_person is None:
+            return np.zeros(len(self), dtype=bool)
+        return (self.has_person == 0) & (self.backgrounds >= 0)
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
@@ -158,6 +189,8 @@ def read_predictions(path: str | Path, classes: list[str] | None = None) -> Pred
     lookup = {name: i for i, name in enumerate(classes)}
     n = len(classes)
     ids, labels, preds, bgs, datasets, score_rows = [], [], [], [], [], []
+    sources: dict[str, list[str]] = {key: [] for key in SOURCE_FIELDS}
+    persons: list[int] = []
     seen: dict[str, int] = {}
     for lineno, row in rows:
         where = f"line {lineno}"
@@ -183,6 +216,10 @@ def read_predictions(path: str | Path, classes: list[str] | None = None) -> Pred
         datasets.append(str(row.get("dataset") or "all"))
         ids.append(vid)
         score_rows.append(_scores(row.get("scores"), n, path, where))
+        for key in SOURCE_FIELDS:
+            value = row.get(key)
+            sources[key].append("" if value is None else str(value).strip())
+        persons.append(_has_person(row.get("has_person"), path, where))
     have_scores = [s is not None for s in score_rows]
     if any(have_scores) and not all(have_scores):
         first = have_scores.index(False)
@@ -197,7 +234,39 @@ def read_predictions(path: str | Path, classes: list[str] | None = None) -> Pred
         classes=list(classes),
         scores=scores,
         source=str(path),
+        human_clips=sources["human_clip"] if any(sources["human_clip"]) else None,
+        background_clips=sources["background_clip"] if any(sources["background_clip"]) else None,
+        has_person=np.asarray(persons, dtype=np.int8) if any(p >= 0 for p in persons) else None,
     )
+
+
+_YES = frozenset({"1", "true", "yes", "y", "t"})
+_NO = frozenset({"0", "false", "no", "n", "f"})
+
+
+def has_person_flag(value: object) -> bool | None:
+    """True / False / None (unknown) from a bool, 1/0, true/false, yes/no or empty cell.
+
+    Raises ValueError on anything else.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise ValueError(f"has_person {value!r} is not a yes/no value (1/0, true/false, yes/no)")
+
+
+def _has_person(value: object, path: Path, where: str) -> int:
+    try:
+        flag = has_person_flag(value)
+    except ValueError as err:
+        raise BadInputError(str(err), path, where + " field has_person") from None
+    return -1 if flag is None else int(flag)
 
 
 def _scores(value: object, n: int, path: Path, where: str) -> np.ndarray | None:
@@ -233,4 +302,9 @@ def write_predictions(table: PredictionTable, path: str | Path) -> None:
                 row["background_label"] = table.classes[table.backgrounds[i]]
             if table.scores is not None:
                 row["scores"] = [float(x) for x in table.scores[i]]
+            for key, values in table.clusters().items():
+                if values[i]:
+                    row[key] = values[i]
+            if table.has_person is not None and table.has_person[i] >= 0:
+                row["has_person"] = bool(table.has_person[i])
             fh.write(json.dumps(row) + "\n")

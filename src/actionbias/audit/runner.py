@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 
 from actionbias.audit.mcq_prompt import MCQPrompt
+from actionbias.audit.predictions import SOURCE_FIELDS, has_person_flag
 from actionbias.audit.rundir import QUESTIONS, RunDir
 from actionbias.audit.scorers import MCQReply, describe, parse_model_string, resolve_scorer
 from actionbias.data import ClassLookup, Manifest, VideoRecord, load_manifest
@@ -302,6 +303,10 @@ def _collect_items(audit_data: AuditData, classes: list[str]) -> list[_Item]:
                     where,
                 )
             seen.add(record.id)
+            try:
+                has_person_flag(record.extras.get("has_person"))
+            except ValueError as err:
+                raise BadInputError(str(err), manifest.source or None, where) from None
             bg_name = record.extras.get("background_label")
             background = lookup.find(str(bg_name)) if bg_name else None
             if bg_name and background is None:
@@ -410,6 +415,15 @@ def _base_row(item: _Item, classes: list[str]) -> dict[str, Any]:
     }
     if item.background is not None:
         row["background_label"] = classes[item.background]
+        # Source clips (intervals resample them where they repeat) and the
+        # no-person flag (such videos are reported apart).
+        for key in SOURCE_FIELDS:
+            value = record.extras.get(key)
+            if value not in (None, ""):
+                row[key] = str(value)
+        person = has_person_flag(record.extras.get("has_person"))
+        if person is not None:
+            row["has_person"] = person
     return row
 
 

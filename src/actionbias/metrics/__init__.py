@@ -18,12 +18,16 @@ from actionbias.metrics.mcq import (
     save_questions,
 )
 from actionbias.metrics.stats import (
+    Clusters,
     Estimate,
     PairedComparison,
+    Resampling,
     bootstrap_mean,
     bootstrap_statistic,
+    mcnemar_clustered,
     mcnemar_exact,
     paired_comparison,
+    resampling,
 )
 from actionbias.metrics.swap import (
     GroupRow,
@@ -42,11 +46,13 @@ from actionbias.metrics.tal import (
 )
 
 __all__ = [
+    "Clusters",
     "DetectionEvaluation",
     "Estimate",
     "GroupRow",
     "MCQuestion",
     "PairedComparison",
+    "Resampling",
     "SwapScores",
     "answer_by_scores",
     "average_precision",
@@ -57,10 +63,12 @@ __all__ = [
     "interpolated_average_precision",
     "load_questions",
     "make_questions",
+    "mcnemar_clustered",
     "mcnemar_exact",
     "mean_average_precision",
     "paired_comparison",
     "parse_tiou_thresholds",
+    "resampling",
     "save_questions",
     "segment_tiou",
     "swap_breakdown",

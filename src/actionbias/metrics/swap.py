@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from actionbias.metrics.stats import Estimate, bootstrap_mean
+from actionbias.metrics.stats import Clusters, Estimate, Resampling, bootstrap_mean, resampling
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,17 @@ def swap_scores(
     background: np.ndarray,
     n_boot: int = 2000,
     seed: int = 0,
+    clusters: Clusters | Resampling | None = None,
 ) -> SwapScores:
+    """SHAcc, SBErr and other with intervals; ``clusters``: the videos' source clips
+    (``{"human_clip": ..., "background_clip": ...}``), resampled as wholes where
+    they repeat (see `actionbias.metrics.stats`)."""
     is_h, is_b, is_o = swap_outcomes(predictions, human, background)
+    plan = resampling(is_h.size, clusters)
     return SwapScores(
-        bootstrap_mean(is_h, n_boot, seed),
-        bootstrap_mean(is_b, n_boot, seed),
-        bootstrap_mean(is_o, n_boot, seed),
+        bootstrap_mean(is_h, n_boot, seed, clusters=plan),
+        bootstrap_mean(is_b, n_boot, seed, clusters=plan),
+        bootstrap_mean(is_o, n_boot, seed, clusters=plan),
     )
 
 
@@ -84,22 +89,29 @@ def swap_breakdown(
     by: str = "background",
     n_boot: int = 1000,
     seed: int = 0,
+    clusters: Clusters | Resampling | None = None,
 ) -> list[GroupRow]:
-    """Per-class SHAcc/SBErr grouped by background class (Table 1 right) or human class."""
+    """Per-class SHAcc/SBErr grouped by background class (Table 1 right) or human class.
+
+    With ``clusters`` each class's videos are resampled by the sources that
+    repeat within that class.
+    """
     if by not in ("background", "human"):
         raise ValueError(f"by must be 'background' or 'human', got {by!r}")
     is_h, is_b, _ = swap_outcomes(predictions, human, background)
+    plan = resampling(is_h.size, clusters)
     key = np.asarray(background if by == "background" else human).ravel()
     rows = []
     for c in np.unique(key):
         sel = key == c
+        sub = plan.subset(sel)
         rows.append(
             GroupRow(
                 int(c),
                 class_names[int(c)],
                 int(sel.sum()),
-                bootstrap_mean(is_h[sel], n_boot, seed),
-                bootstrap_mean(is_b[sel], n_boot, seed),
+                bootstrap_mean(is_h[sel], n_boot, seed, clusters=sub),
+                bootstrap_mean(is_b[sel], n_boot, seed, clusters=sub),
             )
         )
     return rows

@@ -125,6 +125,14 @@ def headline(runs: Sequence[ReportRun], styles: Styles) -> Section:
         Column("Skipped", True, "unreadable videos left out (see Provenance)"),
         Column("No answer", True, "replies that named no valid choice (counted as wrong)"),
     ] + [Column(f"{METRIC_TITLES[m]} (%)", True, METRIC_TIPS[m]) for m in FIGURE_ORDER]
+    columns.append(
+        Column(
+            "Resampled",
+            False,
+            "what the swap intervals resample: videos, or the source clips that several "
+            "swap videos share; no-person swap videos are reported apart",
+        )
+    )
     rows = []
     for run in runs:
         group_note = ""
@@ -145,13 +153,16 @@ def headline(runs: Sequence[ReportRun], styles: Styles) -> Section:
             if metric == "test" and group_note:
                 cell = join([cell, tag("span", f" ({group_note})", cls="ci")])
             cells.append(cell)
+        cells.append(resampled_text(run))
         rows.append(cells)
     body = join(
         [
             how(
                 "one row per audit run; every figure is a percentage with its 95 % bootstrap "
-                "interval over videos in brackets. SHAcc is the share of Action-Swap videos "
-                "(the human of class A on the scene of class B) predicted as A; SBErr the share "
+                "interval in brackets, resampled over videos or, where swap videos share a "
+                "human or background clip, over those clips (last column). SHAcc is the share "
+                "of Action-Swap videos (the human of class A on the scene of class B) predicted "
+                "as A; SBErr the share "
                 "predicted as B: lower SBErr is better, and SBErr above SHAcc means the scene "
                 f"outweighs the person. Other = neither. {CHANCE_LINE}."
             ),
@@ -459,13 +470,30 @@ def study_section(
 # --------------------------------------------------------------------------- 6 compare
 
 
+def resampled_text(run: ReportRun) -> str:
+    """The swap group's resampled unit and clip counts, and its no-person videos set apart."""
+    found = run.swap_group()
+    if not found:
+        return "video"
+    plan = found[1].get("resampling") or {}
+    unit = str(plan.get("unit") or "video")
+    counts = [f"{plan[k]} {k.replace('_', ' ')}s" for k in unit.split(" x ") if k in plan]
+    text = unit.replace("_", " ") + (f" ({', '.join(counts)})" if counts else "")
+    apart = found[1].get("no_person")
+    if isinstance(apart, dict) and apart.get("n"):
+        text += f"; {apart['n']} no-person videos apart"
+    return text
+
+
 def _diff_cell(result: dict[str, Any] | None, lower_is_better: bool) -> Markup:
     if not result:
         return esc(MISSING)
     diff = result.get("difference", {})
     value = diff.get("value")
     p_boot, p_mc = result.get("p_bootstrap"), result.get("p_mcnemar")
-    significant = p_mc is not None and p_boot is not None and max(p_boot, p_mc) < 0.05
+    # McNemar is not available when two crossed source factors repeat: the paired
+    # bootstrap (over the same clusters) then decides alone.
+    significant = p_boot is not None and max(p_boot, 0.0 if p_mc is None else p_mc) < 0.05
     verdict = None
     if significant and value:
         better = (value < 0) if lower_is_better else (value > 0)
@@ -477,7 +505,7 @@ def _diff_cell(result: dict[str, Any] | None, lower_is_better: bool) -> Markup:
                 "span",
                 f"p {p_text(p_boot)} · {p_text(p_mc)}",
                 cls="pval",
-                title="p-values: paired bootstrap · exact McNemar",
+                title=f"p-values: paired bootstrap · McNemar ({result.get('mcnemar', 'exact')})",
             ),
             tag("span", verdict, cls=f"verdict {verdict}") if verdict else "",
         ]
