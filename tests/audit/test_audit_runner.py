@@ -415,3 +415,60 @@ def test_swap_rows_carry_their_sources_and_person_flag(synthact, tmp_path):
             tmp_path / "bad",
             progress=False,
         )
+
+
+class FirstOption:
+    """A stand-in video LLM that always answers (A) and records what it was shown."""
+
+    def __init__(self) -> None:
+        self.shown: list[list[str]] = []
+
+    def answer(self, clips, questions, class_names):
+        from actionbias.audit.scorers import MCQReply
+
+        for q in questions:
+            self.shown.append([class_names[c] for c in q.choices])
+        return [MCQReply(0, "text", "A") for _ in questions]
+
+
+def test_mcq_distractors_come_from_kinetics400_for_a_kinetics_subset(synthact, tmp_path):
+    from actionbias.audit.runner import write_questions
+    from actionbias.data import kinetics400_classes
+
+    swap = read_synthact(synthact)["swap"]
+    names = ["abseiling", "air drumming", "bowling", "yoga", "zumba", "juggling balls"]
+    rename = dict(zip(swap.classes, names, strict=False))
+    records = [
+        dataclasses.replace(
+            r,
+            label=rename[r.label],
+            label_id=None,
+            extras={**r.extras, "background_label": rename[r.extras["background_label"]]},
+        )
+        for r in swap.records
+    ]
+    data = Manifest(records, names, name="swap").with_classes(names)
+    llm = FirstOption()
+    metrics = run_audit(llm, data, tmp_path / "k400", protocol="mcq", progress=False)
+    config = json.loads((tmp_path / "k400" / "config.json").read_text())
+    assert config["label_space"]["name"] == "kinetics400"
+    assert config["classes"] == kinetics400_classes()
+    shown = {name for choices in llm.shown for name in choices}
+    outside = shown - set(names)
+    assert len(outside) > 20  # 3 distractors per question from the 394 other classes
+    assert metrics["videos"] == len(records)
+    # the same questions when drawn up front (what a sweep does)
+    path = write_questions(data, tmp_path / "q.jsonl")
+    assert load_questions(path) == load_questions(tmp_path / "k400" / "questions.jsonl")
+    # --label-space dataset: every choice is one of the subset's classes
+    own = FirstOption()
+    run_audit(own, data, tmp_path / "own", protocol="mcq", progress=False, label_space="dataset")
+    assert {name for choices in own.shown for name in choices} <= set(names)
+    with pytest.raises(BadInputError, match="own 6 classes"):
+        run_audit(
+            str(_tiny_checkpoint(tmp_path / "c.ckpt", names, "slow_tiny")),
+            data,
+            tmp_path / "clf",
+            progress=False,
+            label_space="kinetics400",
+        )

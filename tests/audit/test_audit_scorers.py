@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -32,7 +33,12 @@ OPTIONS = [["eating ice cream"], ["running"], ["jumping"], ["playing basketball"
 @pytest.mark.parametrize(
     ("text", "spec"),
     [
-        ("clip:openai/clip-vit-base-patch32", {"type": "clip", "pooling": "center"}),
+        (
+            "clip:openai/clip-vit-base-patch32",
+            {"type": "clip", "pooling": "center", "prompts": "label"},
+        ),
+        ("clip:x?prompts=authors", {"type": "clip", "prompts": "authors"}),
+        ("siglip:x?prompts=a video of {}.", {"type": "siglip", "prompts": "a video of {}."}),
         ("clip:openai/clip-vit-base-patch32?pooling=mean", {"type": "clip", "pooling": "mean"}),
         ("siglip:google/siglip2-base-patch16-224", {"type": "siglip", "pooling": "center"}),
         ("internvl:OpenGVLab/InternVL3-8B-hf", {"type": "vlm-local", "mode": "logprobs"}),
@@ -75,6 +81,7 @@ def test_parse_model_string_errors_and_checkpoints(tmp_path):
         ("clip:", "no id"),
         ("clip:x?pooling=max", "pooling"),
         ("clip:x?colour=red", "unknown option"),
+        ("clip:x?prompts=a video", "prompts must be label, authors or a template"),
         (str(tmp_path / "missing.ckpt"), "neither an existing checkpoint"),
     ]:
         with pytest.raises(BadInputError, match=message):
@@ -136,12 +143,18 @@ def test_zero_shot_clip_from_a_model_string(synthact, tmp_path):
         progress=False,
     )
     config = json.loads((tmp_path / "run" / "config.json").read_text())
-    assert config["model"] == {"type": "clip", "id": str(folder), "pooling": "center"}
+    assert config["model"] == {
+        "type": "clip",
+        "id": str(folder),
+        "pooling": "center",
+        "prompts": "label",
+    }
     assert config["name"] == str(folder) and metrics["videos"] == 6
-    # scores are the wrapper's logits of the centre frame against the class names
+    assert config["label_space"]["name"] == "dataset"  # SynthAct's classes are not K400's
+    # scores are the wrapper's logits of the centre frame against the raw class names
     from actionbias.models.zeroshot import ZeroShotVideoClassifier
 
-    reference = ZeroShotVideoClassifier(model, processor)
+    reference = ZeroShotVideoClassifier(model, processor, templates=["{}"])
     row = json.loads((tmp_path / "run" / "predictions.jsonl").read_text().splitlines()[0])
     record = next(r for r in read_synthact(synthact)["test"] if r.id == row["id"])
     clip = read_clip(record.path, num_frames=3).frames
@@ -206,3 +219,74 @@ def test_local_internvl_logprobs_and_text_agree(synthact, tmp_path):
         # the greedy first token is the most probable letter: both readings agree
         assert text_rows[row["id"]]["choice"] == best
         assert text_rows[row["id"]]["prediction"] == row["prediction"]
+
+
+def _kinetics_subset(synthact, names):
+    """SynthAct test clips relabelled with Kinetics-400 names: a Kinetics-50-like subset."""
+    from actionbias.data import Manifest
+
+    test = read_synthact(synthact)["test"]
+    rename = dict(zip(test.classes, names, strict=False))
+    records = [
+        dataclasses.replace(r, label=rename[r.label], label_id=None) for r in test.records[:4]
+    ]
+    return Manifest(records, list(names), name="test").with_classes(list(names))
+
+
+def test_zero_shot_scores_the_400_kinetics_labels_on_a_kinetics_subset(synthact, tmp_path):
+    from actionbias.data import kinetics400_classes
+    from actionbias.data.class_names import kinetics400_lookup
+    from actionbias.models.zeroshot import ZeroShotVideoClassifier
+
+    k400 = kinetics400_classes()
+    names = ["air_drumming", "Abseiling", "skiing (not slalom or crosscountry)", "bowling"]
+    names += ["zumba", "yoga"]
+    data = _kinetics_subset(synthact, names)
+    model, processor = hf_tiny.tiny_clip(seed=1)
+    folder = tmp_path / "tiny-clip"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    run = tmp_path / "run"
+    run_audit(f"clip:{folder}", data, run, frames=1, device="cpu", progress=False)
+    config = json.loads((run / "config.json").read_text())
+    assert config["label_space"]["name"] == "kinetics400"
+    assert config["label_space"]["classes"] == 400 and config["classes"] == k400
+    assert "auto" in config["label_space"]["reason"]
+    rows = [json.loads(x) for x in (run / "predictions.jsonl").read_text().splitlines()]
+    assert all(len(row["scores"]) == 400 and row["label"] in k400 for row in rows)
+    canonical = {k400[kinetics400_lookup().find(name)] for name in names}
+    assert {row["label"] for row in rows} <= canonical  # K400 spelling of the subset's labels
+    reference = ZeroShotVideoClassifier(model, processor, templates=["{}"])
+    record = next(r for r in data if r.id == rows[0]["id"])
+    clip = read_clip(record.path, num_frames=1).frames
+    expected = reference.class_scores([clip], k400)[0]
+    np.testing.assert_allclose(rows[0]["scores"], expected, rtol=1e-4, atol=1e-5)
+    # the dataset's own label space is still available, and recorded
+    run_audit(
+        f"clip:{folder}?prompts=authors",
+        data,
+        tmp_path / "own",
+        frames=1,
+        device="cpu",
+        progress=False,
+        label_space="dataset",
+    )
+    own = json.loads((tmp_path / "own" / "config.json").read_text())
+    assert own["label_space"]["name"] == "dataset" and len(own["classes"]) == 6
+    assert own["model"]["prompts"] == "authors"
+
+
+def test_label_space_choice_and_errors(synthact):
+    from actionbias.audit.runner import choose_label_space
+    from actionbias.data import mimetics_classes
+
+    mimetics = choose_label_space(None, mimetics_classes())
+    assert mimetics.name == "kinetics400" and len(mimetics.classes) == 400
+    synth = read_synthact(synthact)["test"].classes
+    assert choose_label_space("auto", synth).name == "dataset"
+    assert choose_label_space("dataset", mimetics_classes()).classes == mimetics_classes()
+    with pytest.raises(BadInputError, match="not Kinetics-400 classes") as err:
+        choose_label_space("kinetics400", synth)
+    assert "--label-space kinetics400" in str(err.value)
+    with pytest.raises(BadInputError, match="label space must be one of"):
+        choose_label_space("imagenet", synth)

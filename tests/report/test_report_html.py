@@ -283,3 +283,26 @@ def test_headline_says_what_the_swap_intervals_resampled(tmp_path: Path) -> None
         _section(write_report([plain], tmp_path / "p.html").read_text(), "headline")
     )[0]
     assert re.search(r"<td>video</td>", plain_row)
+
+
+def test_provenance_states_label_space_and_prompts(tmp_path: Path) -> None:
+    from report_testkit import CLASSES, simulate_rows
+
+    from actionbias.audit.rundir import RunDir
+
+    config = {"kind": "audit", "name": "clip", "protocol": "all", "frames": 1, "seed": 0}
+    config["model"] = {"type": "clip", "id": "tiny", "pooling": "center", "prompts": "label"}
+    config["classes"] = CLASSES
+    config["label_space"] = {"name": "dataset", "classes": 6, "reason": "auto: 6 <not K400>"}
+    run = RunDir.open(tmp_path / "run", config)
+    run.append(simulate_rows(CLASSES, per_group=12, groups=("test",)))
+    run.finalize(n_boot=50)
+    text = write_report([tmp_path / "run"], tmp_path / "r.html").read_text()
+    provenance = _section(text, "provenance")
+    assert (
+        "Label space" in provenance
+        and "dataset (6 classes; auto: 6 &lt;not K400&gt;)" in provenance
+    )
+    assert "the raw class label (the paper&#x27;s protocol)" in provenance or (
+        "the raw class label (the paper's protocol)" in provenance
+    )

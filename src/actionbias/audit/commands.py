@@ -24,6 +24,13 @@ from actionbias.argtypes import positive_int
 from actionbias.errors import BadInputError
 
 SUMMARY_KEYS = ("videos", "skipped", "no_answer", "errors", "complete")
+# Kept here (not imported from the runner) so that `actionbias --help` stays light.
+LABEL_SPACE_HELP = (
+    "classes CLIP/SigLIP score and video LLMs' MCQ distractors come from: kinetics400 (the "
+    "paper's protocol: all 400 Kinetics labels), dataset (the data's own classes) or auto "
+    "(default: kinetics400 when every dataset class is a Kinetics-400 class, as for HAT, "
+    "Mimetics and Kinetics-50; dataset otherwise). Classifiers answer in their own classes"
+)
 
 
 def parse_shard(text: str | None) -> tuple[int, int] | None:
@@ -117,6 +124,12 @@ def _add_run_flags(
         action="store_true",
         help="leave out the 'Answer with the option's letter' line (bare paper prompt)",
     )
+    p.add_argument(
+        "--label-space",
+        choices=("auto", "kinetics400", "dataset"),
+        default=None,
+        help=LABEL_SPACE_HELP.replace("%", "%%"),
+    )
     p.add_argument("--tag", action="append", metavar="KEY=VALUE", help="free-form run tags")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
@@ -126,7 +139,9 @@ def add_audit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         required=True,
-        help="checkpoint path | clip:ID | siglip:ID | internvl:ID | openai:MODEL[@BASE_URL]",
+        help="checkpoint path | clip:ID | siglip:ID | internvl:ID | openai:MODEL[@BASE_URL]; "
+        "CLIP/SigLIP use the raw class label as the prompt (the paper) unless "
+        "?prompts=authors (the model's templates) or ?prompts=TEMPLATE",
     )
     _add_data_flags(p)
     p.add_argument("--out", required=True, type=Path, help="run directory")
@@ -174,6 +189,7 @@ def _audit_options(args: argparse.Namespace) -> dict[str, Any]:
         "classes": args.classes,
         "group": args.group,
         "workers": args.workers,
+        "label_space": args.label_space,
     }
 
 

@@ -6,7 +6,11 @@ What it does, in order:
    each its own group), any manifest `load_manifest` reads (Kinetics/Mimetics
    CSV, PySlowFast or MMAction2 list, HAT root), or the ``swap_pairs.csv`` that
    ``actionbias swap`` writes beside its videos;
-2. builds the model from a spec (`scorers.resolve_scorer`) unless given one;
+2. builds the model from a spec (`scorers.resolve_scorer`) unless given one,
+   in its label space (`choose_label_space`): a classifier answers in its own
+   classes; CLIP/SigLIP score, and video LLMs' MCQ distractors come from, the
+   400 Kinetics classes when every dataset class is one (HAT, Mimetics,
+   Kinetics-50: the paper's protocol), else the dataset's classes;
 3. for the MCQ protocol, draws the questions once per dataset from the seed
    (or takes them from a questions file, so several models answer the same
    questions) and stores them in the run directory;
@@ -60,6 +64,56 @@ PROTOCOLS = ("all", "mcq")
 SYNTHACT_SPLITS = ("test", "swap", "mimetic")
 NUM_CHOICES = 5
 MAX_REPLY_CHARS = 2000
+LABEL_SPACES = ("auto", "kinetics400", "dataset")
+
+
+@dataclass(frozen=True)
+class LabelSpace:
+    """The class list a zero-shot model or video LLM is audited in, and why."""
+
+    name: str  # "kinetics400" | "dataset"
+    classes: list[str]
+    reason: str
+
+    def describe(self) -> dict[str, Any]:
+        """What the run config records."""
+        return {"name": self.name, "classes": len(self.classes), "reason": self.reason}
+
+
+def choose_label_space(choice: str | None, data_classes: Sequence[str]) -> LabelSpace:
+    """Resolve ``--label-space`` (``auto`` when None) against the data's classes."""
+    from actionbias.data.class_names import kinetics400_classes, kinetics400_lookup
+
+    choice = choice or "auto"
+    if choice not in LABEL_SPACES:
+        raise BadInputError(
+            f"label space must be one of {', '.join(LABEL_SPACES)}, got {choice!r}",
+            where="--label-space",
+        )
+    if choice == "dataset":
+        return LabelSpace("dataset", list(data_classes), "--label-space dataset")
+    lookup = kinetics400_lookup()
+    outside = [name for name in data_classes if lookup.find(name) is None]
+    if choice == "kinetics400":
+        if outside:
+            raise BadInputError(
+                f"{len(outside)} of the data's {len(data_classes)} classes are not "
+                f"Kinetics-400 classes (e.g. {outside[0]!r})",
+                where="--label-space kinetics400",
+            )
+        return LabelSpace("kinetics400", kinetics400_classes(), "--label-space kinetics400")
+    if data_classes and not outside:
+        return LabelSpace(
+            "kinetics400",
+            kinetics400_classes(),
+            f"auto: all {len(data_classes)} dataset classes are Kinetics-400 classes",
+        )
+    example = f" (e.g. {outside[0]!r})" if outside else ""
+    return LabelSpace(
+        "dataset",
+        list(data_classes),
+        f"auto: {len(outside)} dataset classes are not Kinetics-400 classes{example}",
+    )
 
 
 # ------------------------------------------------------------------------ data
@@ -326,21 +380,25 @@ def write_questions(
     root: str | Path | None = None,
     classes: str | Path | None = None,
     group: str | None = None,
+    label_space: str | None = None,
 ) -> Path:
-    """Draw the MCQ questions of a dataset (its own class list) into ``path``.
+    """Draw the MCQ questions of a dataset (in its label space) into ``path``.
 
     What a sweep does first so that every model and frame count answers the very
     same questions; a file that already holds exactly these questions is kept.
+    Distractors come from the label space (`choose_label_space`): the 400
+    Kinetics classes for Kinetics subsets by default, as in the paper.
     """
     audit_data = load_audit_data(data, splits, data_format, root, classes, group)
-    items = _collect_items(audit_data, audit_data.classes)
-    if len(audit_data.classes) < NUM_CHOICES:
+    space = choose_label_space(label_space, audit_data.classes)
+    items = _collect_items(audit_data, space.classes)
+    if len(space.classes) < NUM_CHOICES:
         raise BadInputError(
             f"the MCQ protocol needs at least {NUM_CHOICES} classes, "
-            f"the data has {len(audit_data.classes)}",
+            f"the data has {len(space.classes)}",
             where="protocol",
         )
-    questions = make_questions(_question_items(items), len(audit_data.classes), NUM_CHOICES, seed)
+    questions = make_questions(_question_items(items), len(space.classes), NUM_CHOICES, seed)
     path = Path(path)
     if path.is_file() and load_questions(path) == questions:
         return path
@@ -578,6 +636,7 @@ def run_audit(
     workers: int | None = None,
     short_side: int | None = None,
     finalize: bool = True,
+    label_space: str | None = None,
 ) -> dict[str, Any]:
     """Audit one model on one dataset into ``out_dir``; returns the metrics dict.
 
@@ -593,6 +652,8 @@ def run_audit(
     questions file to answer instead of drawing them (MCQ). Only ``config``
     changes (model, protocol, frames, data, seed, questions, prompt, tags) make
     a run directory refuse a rerun; ``force`` discards it and starts over.
+    ``label_space``: ``auto`` (None), ``kinetics400`` or ``dataset`` for models
+    without a class list of their own (`choose_label_space`).
     """
     if protocol not in PROTOCOLS:
         raise BadInputError(f"protocol must be all or mcq, got {protocol!r}", where="--protocol")
@@ -603,6 +664,7 @@ def run_audit(
     if frames is not None and frames < 1:
         raise BadInputError(f"frames must be >= 1, got {frames}", where="--frames")
     scorer: Any = None
+    spec: dict[str, Any] = {}
     if isinstance(model, (dict, str)):
         spec = parse_model_string(model) if isinstance(model, str) else model
         if spec.get("type") == "classifier":  # knows its classes: build it first
@@ -613,12 +675,20 @@ def run_audit(
     # otherwise be checked against the 400 Kinetics names) unless --classes says
     # otherwise; predictions are always in the model's class order.
     own_classes = getattr(scorer, "classes", None) if scorer is not None else None
+    if own_classes and label_space not in (None, "auto"):
+        raise BadInputError(
+            f"a classifier answers in its own {len(own_classes)} classes; the label space "
+            "applies to clip:/siglip: models and video LLMs",
+            where="--label-space",
+        )
     data_classes = classes if classes is not None or not own_classes else list(own_classes)
     audit_data = load_audit_data(data, splits, data_format, root, data_classes, group)
+    space: LabelSpace | None = None
+    if scorer is None or not (own_classes or getattr(scorer, "class_names", None)):
+        space = choose_label_space(label_space, audit_data.classes)
     if scorer is None:
-        scorer = resolve_scorer(
-            spec, audit_data.classes, frames or 8, device, prompt, num_workers=workers
-        )
+        assert space is not None
+        scorer = resolve_scorer(spec, space.classes, frames or 8, device, prompt, workers)
     if not (_is_scorer(scorer) or _is_answerer(scorer)):
         raise TypeError(
             f"{type(scorer).__name__} has neither score(), predict_records() nor answer()"
@@ -630,7 +700,10 @@ def run_audit(
         )
     use_answer = protocol == "mcq" and _is_answerer(scorer)
     model_classes = getattr(scorer, "classes", None) or getattr(scorer, "class_names", None)
-    run_classes = list(model_classes) if model_classes else list(audit_data.classes)
+    if model_classes:
+        run_classes = list(model_classes)
+    else:
+        run_classes = list(space.classes if space is not None else audit_data.classes)
     if not run_classes:
         raise BadInputError("the data has no class list", where="--data")
     frames = int(frames or getattr(scorer, "default_frames", None) or 8)
@@ -649,6 +722,8 @@ def run_audit(
         "questions": QUESTIONS if protocol == "mcq" else None,
         "classes": run_classes,
     }
+    if space is not None:
+        config["label_space"] = space.describe()
     if protocol == "mcq":
         config["questions_from"] = (
             {"file": str(Path(questions).resolve()), "sha256": _file_sha256(Path(questions))}

@@ -29,6 +29,12 @@ Model strings of the command line (`parse_model_string`)::
 
 Options follow a ``?``: ``clip:ID?pooling=mean``, ``internvl:ID?mode=text``,
 ``openai:MODEL@URL?key_env=MY_KEY&logprobs=false&max_side=512``.
+
+CLIP/SigLIP prompts (``?prompts=``): ``label`` (default, the paper's: the raw
+class label is the text, e.g. "playing guitar"), ``authors`` (the model
+authors' templates: CLIP's 28 Kinetics-700 templates, ensembled; SigLIP's
+"This is a photo of {}.") or one template with ``{}`` (URL-encode spaces as
+``%20`` or quote the argument).
 """
 
 from __future__ import annotations
@@ -57,6 +63,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 MODEL_TYPES = ("classifier", "callable", "clip", "siglip", "vlm-local", "vlm-endpoint")
+PROMPT_MODES = ("label", "authors")
+"""``label``: the raw class label as the text (the paper); ``authors``: the model's templates."""
 ANSWER_SOURCES = ("logprobs", "text", "scores", "none", "error")
 SMALL_RUN = 64
 """Videos below which a classifier audit decodes in the main process (no loader workers)."""
@@ -320,11 +328,29 @@ class ClassifierScorer:
 # ------------------------------------------------------------------------ zero-shot
 
 
+def prompt_templates(prompts: str) -> list[str] | None:
+    """Templates for a ``prompts`` mode: ``label`` -> ``["{}"]`` (the raw label, the
+    paper's protocol), ``authors`` -> None (the model family's own templates), or
+    the one template given."""
+    if prompts == "label":
+        return ["{}"]
+    if prompts == "authors":
+        return None
+    if prompts.count("{}") != 1:
+        raise BadInputError(
+            f"prompts must be label, authors or a template with one {{}}, got {prompts!r}",
+            where="--model",
+        )
+    return [prompts]
+
+
 class ZeroShotScorer:
     """CLIP / SigLIP zero-shot over the run's class list (`ZeroShotVideoClassifier`).
 
     Class names are shown to the text encoder as written in the class list with
-    underscores turned into spaces; templates and frame pooling are the model
+    underscores turned into spaces; built from a model string, the text is the
+    raw label (``prompts=label``, the paper's protocol) unless ``prompts=authors``
+    or a template is asked for; frame pooling is the model
     wrapper's (centre frame by default, as in the paper; the audit then decodes
     a single frame, the centre one, unless ``frames`` says otherwise). The
     wrapper caches the class text embeddings, so they are encoded once per run.
@@ -356,16 +382,21 @@ class ZeroShotScorer:
         pooling: str = "center",
         device: str | None = None,
         templates: Sequence[str] | None = None,
+        prompts: str = "label",
     ) -> ZeroShotScorer:
+        """``prompts``: see `prompt_templates`; explicit ``templates`` take precedence."""
         from actionbias.models.zeroshot import ZeroShotVideoClassifier
 
         options: dict[str, Any] = {"frame_pooling": pooling, "device": _device(device)}
-        if templates is not None:
-            options["templates"] = list(templates)
+        chosen = list(templates) if templates is not None else prompt_templates(prompts)
+        if chosen is not None:
+            options["templates"] = chosen
         model = ZeroShotVideoClassifier.from_pretrained(id_or_path, **options)
-        spec = {"type": kind, "id": id_or_path, "pooling": pooling}
+        spec: dict[str, Any] = {"type": kind, "id": id_or_path, "pooling": pooling}
         if templates is not None:
             spec["templates"] = list(templates)
+        else:
+            spec["prompts"] = prompts
         return cls(model, class_names, spec, name=id_or_path)
 
     def score(self, clips: list[np.ndarray]) -> np.ndarray:
@@ -670,10 +701,17 @@ def parse_model_string(text: str) -> dict[str, Any]:
                 raise BadInputError(
                     f"pooling must be center or mean, got {pooling!r}", where="--model"
                 )
+            prompts = options.pop("prompts", "label")
+            if prompts not in PROMPT_MODES and prompts.count("{}") != 1:
+                raise BadInputError(
+                    f"prompts must be label, authors or a template with one {{}}, got {prompts!r}",
+                    where="--model",
+                )
             spec: dict[str, Any] = {
                 "type": "siglip" if kind.startswith("siglip") else "clip",
                 "id": rest,
                 "pooling": pooling,
+                "prompts": prompts,
             }
         elif kind == "internvl":
             mode = options.pop("mode", "logprobs")
@@ -749,6 +787,7 @@ def resolve_scorer(
             pooling=str(spec.get("pooling", "center")),
             device=device,
             templates=spec.get("templates"),
+            prompts=str(spec.get("prompts", "label")),
         )
     if kind == "vlm-local":
         return LocalVLMAnswerer.from_pretrained(

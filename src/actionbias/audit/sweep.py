@@ -135,7 +135,14 @@ def run_sweep(
         data_options.get("group"),
     )
     if protocol == "mcq" and questions is None:
-        questions = write_questions(data, out / "questions.jsonl", seed, splits, **data_options)
+        questions = write_questions(
+            data,
+            out / "questions.jsonl",
+            seed,
+            splits,
+            label_space=audit_options.get("label_space"),
+            **data_options,
+        )
     axis = "frames" if len(frames) > 1 or len(models) == 1 else "model"
     slugs = [model_slug(m) for m in models]
     if len(set(slugs)) != len(slugs):

@@ -618,6 +618,12 @@ def _skipped_block(run: ReportRun) -> Markup:
     return join(parts)
 
 
+PROMPT_WORDS = {
+    "label": "the raw class label (the paper's protocol)",
+    "authors": "the model authors' templates",
+}
+
+
 def provenance_section(
     runs: Sequence[ReportRun], styles: Styles, version: str, created: str
 ) -> Section:
@@ -629,6 +635,17 @@ def provenance_section(
             ("actionbias version", run.config.get("actionbias_version", MISSING)),
             ("Created", run.config.get("created", MISSING)),
         ]
+        space = run.config.get("label_space")
+        if isinstance(space, dict):
+            facts.append(
+                (
+                    "Label space",
+                    f"{space.get('name')} ({space.get('classes')} classes; {space.get('reason')})",
+                )
+            )
+        prompts = (run.config.get("model") or {}).get("prompts")
+        if prompts:
+            facts.append(("Zero-shot prompts", PROMPT_WORDS.get(prompts, f"template {prompts!r}")))
         sources = run.metrics.get("answer_sources")
         if isinstance(sources, dict) and sources:
             facts.append(("Answer sources", ", ".join(f"{k}: {v}" for k, v in sources.items())))
