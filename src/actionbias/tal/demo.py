@@ -277,18 +277,21 @@ def build_model(kind: str, in_dim: int, num_classes: int, settings: TALDemoSetti
     return ActionVLM(detector, language, "full")
 
 
-def _batches(dataset, settings, prompt, rng: np.random.Generator, pad_to: int) -> list:
-    from actionbias.tal.features import collate_samples
-    from actionbias.tal.language.advantage import TALBatch
+def train_config(settings: TALDemoSettings, seed: int):
+    """The demo's `TrainConfig`: its lr for every group (the compact language model is
+    trained from scratch, not LoRA-adapted), warm-up over a tenth of the epochs, no EMA."""
+    from actionbias.tal.train import TrainConfig
 
-    order = rng.permutation(len(dataset))
-    out = []
-    for start in range(0, len(order), settings.batch_size):
-        samples = [dataset[int(i)] for i in order[start : start + settings.batch_size]]
-        b = collate_samples(samples, pad_to=pad_to)
-        inputs = {"prompt": prompt, "targets": (b["segments"], b["labels"])}
-        out.append(TALBatch(b["feats"], b["mask"], b["segments"], b["labels"], inputs))
-    return out
+    return TrainConfig(
+        epochs=settings.epochs,
+        batch_size=settings.batch_size,
+        lr=settings.lr,
+        language_lr=settings.lr,
+        weight_decay=settings.weight_decay,
+        warmup_epochs=max(1, settings.epochs // 10),
+        ema_decay=None,
+        seed=seed,
+    )
 
 
 def train_model(
@@ -301,61 +304,27 @@ def train_model(
     state_path: Path | None = None,
     stop_after: int | None = None,
 ) -> list[dict]:
-    """Algorithm 1 (vision-only for the baseline ablation) with warm-up + cosine LR per epoch.
+    """Algorithm 1 (vision-only for the baseline ablation) through the library's loop
+    (`actionbias.tal.train.fit`, the one `tal train` runs).
 
     With `state_path` the state after every epoch is saved there and a rerun
     continues after the last finished epoch (`actionbias.tal.checkpoint`), ending
     with the weights of an uninterrupted run. `stop_after`: stop after that many
     epochs in total (to be resumed later).
     """
-    import torch
+    from actionbias.tal.language.inputs import CompactInputs
+    from actionbias.tal.train import fit
 
-    from actionbias.tal.checkpoint import TrainingCheckpoint, capture_rng, restore_rng
-    from actionbias.tal.language.advantage import ActionVLMTrainer
-    from actionbias.tal.train import build_optimizer, warmup_cosine
-
-    torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    optimizer = build_optimizer(model, settings.lr, settings.weight_decay)
-    trainer = ActionVLMTrainer(
-        model, optimizer, model.detector.num_classes, class_names=dataset.classes
+    result = fit(
+        model,
+        dataset,
+        train_config(settings, seed),
+        language_inputs=CompactInputs(prompt),
+        state_path=state_path,
+        settings={"demo": settings.to_json()},
+        stop_after=stop_after,
     )
-    history: list[dict] = []
-    numpy_rngs = {"order": rng, "dataset": dataset.rng}
-    checkpoint = None
-    first = 0
-    if state_path is not None:
-        run = {"settings": settings.to_json(), "seed": seed, "ablation": model.ablation.name}
-        checkpoint = TrainingCheckpoint(state_path, run)
-        state = checkpoint.load()
-        if state is not None:
-            model.load_state_dict(state["model"])
-            trainer.load_state_dict(state["trainer"])
-            history = list(state["history"])
-            restore_rng(state["rng"], numpy_rngs)
-            first = int(state["epoch"]) + 1
-    warmup = max(1, settings.epochs // 10)
-    last = settings.epochs if stop_after is None else min(settings.epochs, stop_after)
-    for epoch in range(first, last):
-        factor = warmup_cosine(epoch, settings.epochs, warmup)
-        for group in optimizer.param_groups:
-            group["lr"] = settings.lr * factor
-        batches = _batches(dataset, settings, prompt, rng, model.detector.max_stride)
-        row = trainer.run_epoch(batches, epoch)
-        row["epoch"] = epoch
-        history.append(row)
-        if checkpoint is not None:
-            checkpoint.save(
-                epoch,
-                {
-                    "model": model.state_dict(),
-                    "trainer": trainer.state_dict(),
-                    "history": history,
-                    "rng": capture_rng(numpy_rngs),
-                },
-            )
-    model.eval()
-    return history
+    return result.history
 
 
 # ----------------------------------------------------------------------------- stage 5

@@ -107,3 +107,26 @@ def results_json(detections: list[VideoDetections], classes: list[str]) -> dict:
             for (a, b), s, c in zip(det.segments.tolist(), det.scores, det.labels, strict=True)
         ]
     return {"version": "actionbias", "results": results, "external_data": {}}
+
+
+@torch.no_grad()
+def detect_model(
+    model: torch.nn.Module,
+    batch: dict,
+    cfg: InferenceConfig | None = None,
+    language_inputs=None,
+) -> list[VideoDetections]:
+    """Detections of an `ActionVLM` (any ablation) on a collated batch, in seconds.
+
+    `language_inputs(batch, train=False)` gives the language model's prompt
+    (`actionbias.tal.language.inputs`); it is unused by a vision-only model.
+    """
+    language = getattr(model, "language", None)
+    kwargs = language_inputs(batch, False) if language is not None and language_inputs else {}
+    out = model(batch["feats"], batch["mask"], **kwargs).det
+    results = []
+    for i, sample in enumerate(batch["samples"]):
+        seg, score, label = decode_video(out, i, cfg)
+        sec = to_seconds(seg, sample.grid, sample.duration, sample.start_step)
+        results.append(VideoDetections(sample.video_id, sec, score, label))
+    return results

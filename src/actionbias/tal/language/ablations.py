@@ -79,8 +79,17 @@ ABLATIONS: dict[str, AblationConfig] = _build()
 
 
 def ablation_config(name: str) -> AblationConfig:
-    """The named variant; ValueError listing the known names otherwise."""
-    try:
+    """The named variant (``fixed-X`` for any X in [0, 1] too); ValueError listing the known
+    names otherwise."""
+    if name in ABLATIONS:
         return ABLATIONS[name]
-    except KeyError:
-        raise ValueError(f"unknown ablation {name!r}; known: {', '.join(ABLATIONS)}") from None
+    if name.startswith("fixed-"):
+        try:
+            value = float(name.removeprefix("fixed-"))
+        except ValueError:
+            value = -1.0
+        if 0.0 <= value <= 1.0:
+            return AblationConfig(name, "fixed", fixed_lambda=value, use_adv_loss=False)
+    raise ValueError(
+        f"unknown ablation {name!r}; known: {', '.join(ABLATIONS)}, or fixed-X with X in [0, 1]"
+    )

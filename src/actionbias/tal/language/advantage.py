@@ -32,7 +32,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from actionbias.tal.assign import assign_targets
-from actionbias.tal.language.ablations import ABLATIONS, AblationConfig
+from actionbias.tal.language.ablations import AblationConfig, ablation_config
 from actionbias.tal.language.model import LanguageFeatures
 from actionbias.tal.losses import (
     DetectionLossConfig,
@@ -318,7 +318,7 @@ class ActionVLM(nn.Module):
         ablation: AblationConfig | str = "full",
     ):
         super().__init__()
-        self.ablation = ABLATIONS[ablation] if isinstance(ablation, str) else ablation
+        self.ablation = ablation_config(ablation) if isinstance(ablation, str) else ablation
         if self.ablation.uses_language and language is None:
             raise ValueError(f"ablation {self.ablation.name!r} needs a language model")
         self.detector = detector
@@ -431,6 +431,7 @@ class ActionVLMTrainer:
         det = self.detection_loss(out.det, batch.segments, batch.labels, self.det_cfg)
         total = det["total"]
         logs = {"det": float(det["total"].detach())}
+        logs.update({k: float(det[k].detach()) for k in ("cls", "reg") if k in det})
         if vision and ablation.needs_vision_epochs:
             with torch.no_grad():
                 frame_loss, bucket = per_frame_detection_loss(
@@ -482,8 +483,15 @@ class ActionVLMTrainer:
         if "normaliser" in state:
             self.det_cfg.normaliser.value = float(state["normaliser"])
 
-    def run_epoch(self, batches: Iterable[TALBatch], epoch: int) -> dict[str, float]:
-        """One epoch of the schedule; returns the mean of each logged term and the mode."""
+    def run_epoch(
+        self,
+        batches: Iterable[TALBatch],
+        epoch: int,
+        after_step: Callable[[], None] | None = None,
+    ) -> dict[str, Any]:
+        """One epoch of the schedule; returns the mean of each logged term and the mode.
+
+        `after_step` runs after every optimiser step (the LR schedule, an EMA update)."""
         mode = self.epoch_mode(epoch)
         record_vision = mode == VISION and self.model.ablation.needs_vision_epochs
         if record_vision:
@@ -499,6 +507,8 @@ class ActionVLMTrainer:
             for key, value in self.step(batch, mode).items():
                 sums[key] = sums.get(key, 0.0) + value
             n += 1
+            if after_step is not None:
+                after_step()
         if record_vision:
             self.meter.finish()
         result: dict[str, Any] = {k: v / max(n, 1) for k, v in sums.items()}
