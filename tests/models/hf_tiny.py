@@ -357,3 +357,70 @@ def favour_letters(model: Any, tokenizer: Any, letters: str = ANSWER_LETTERS) ->
         head.zero_()
         head[ids + spaced] = keep * 20.0  # big enough for the letters to dominate
         head[ids[1]] = -head[ids[0]]
+
+
+# ------------------------------------------------------------ video classifiers
+VIDEO_CLASSIFIER_KINDS = ("videomae", "timesformer", "vivit")
+
+
+def tiny_video_classifier(
+    kind: str, labels: list[str], seed: int = 0, image_size: int = 32, num_frames: int = 4
+) -> tuple[Any, Any]:
+    """(XForVideoClassification, its image processor) for VideoMAE, TimeSformer or ViViT.
+
+    The processors are the ones each family's checkpoints ship (VideoMAE's for
+    VideoMAE and TimeSformer, ViViT's own, which rescales to [-1, 1]), with
+    deliberately different resize/crop sizes and statistics so a test can tell
+    whether the model's own settings were used.
+    """
+    from transformers import (
+        TimesformerConfig,
+        TimesformerForVideoClassification,
+        VideoMAEConfig,
+        VideoMAEForVideoClassification,
+        VivitConfig,
+        VivitForVideoClassification,
+        VivitImageProcessor,
+    )
+    from transformers.models.videomae.image_processing_pil_videomae import (
+        VideoMAEImageProcessorPil,
+    )
+
+    common = {
+        "image_size": image_size,
+        "num_frames": num_frames,
+        "hidden_size": 32,
+        "num_hidden_layers": 1,
+        "num_attention_heads": 2,
+        "intermediate_size": 64,
+        "id2label": dict(enumerate(labels)),
+        "label2id": {name: i for i, name in enumerate(labels)},
+    }
+    if kind == "videomae":
+        config = VideoMAEConfig(patch_size=8, tubelet_size=2, **common)
+        model = _seeded(seed, lambda: VideoMAEForVideoClassification(config))
+        processor = VideoMAEImageProcessorPil(
+            size={"shortest_edge": image_size + 8},
+            crop_size={"height": image_size, "width": image_size},
+            image_mean=[0.485, 0.456, 0.406],
+            image_std=[0.229, 0.224, 0.225],
+        )
+    elif kind == "timesformer":
+        config = TimesformerConfig(patch_size=8, **common)
+        model = _seeded(seed, lambda: TimesformerForVideoClassification(config))
+        processor = VideoMAEImageProcessorPil(
+            size={"shortest_edge": image_size},
+            crop_size={"height": image_size, "width": image_size},
+            image_mean=[0.45, 0.45, 0.45],
+            image_std=[0.225, 0.225, 0.225],
+        )
+    elif kind == "vivit":
+        config = VivitConfig(tubelet_size=[2, 8, 8], **common)
+        model = _seeded(seed, lambda: VivitForVideoClassification(config))
+        processor = VivitImageProcessor(
+            size={"shortest_edge": image_size + 4},
+            crop_size={"height": image_size, "width": image_size},
+        )
+    else:
+        raise ValueError(f"unknown kind {kind!r}; choose from {VIDEO_CLASSIFIER_KINDS}")
+    return model.eval(), processor

@@ -6,7 +6,7 @@ parsed `argparse.Namespace` and returns an exit code). `add_audit_parsers`
 does all of it for one sub-parser group.
 
 Model strings (``--model``/``--models``) are documented in
-`actionbias.audit.scorers`: a checkpoint path, ``clip:ID``, ``siglip:ID``,
+`actionbias.audit.scorers`: a checkpoint path, ``hf:ID``, ``clip:ID``, ``siglip:ID``,
 ``internvl:ID`` or ``openai:MODEL[@BASE_URL]``, each with ``?key=value``
 options.
 """
@@ -139,7 +139,8 @@ def add_audit_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--model",
         required=True,
-        help="checkpoint path | clip:ID | siglip:ID | internvl:ID | openai:MODEL[@BASE_URL]; "
+        help="checkpoint path | hf:ID (Hugging Face video classifier: VideoMAE, TimeSformer, "
+        "ViViT) | clip:ID | siglip:ID | internvl:ID | openai:MODEL[@BASE_URL]; "
         "CLIP/SigLIP use the raw class label as the prompt (the paper) unless "
         "?prompts=authors (the model's templates) or ?prompts=TEMPLATE",
     )

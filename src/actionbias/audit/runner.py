@@ -667,7 +667,7 @@ def run_audit(
     spec: dict[str, Any] = {}
     if isinstance(model, (dict, str)):
         spec = parse_model_string(model) if isinstance(model, str) else model
-        if spec.get("type") == "classifier":  # knows its classes: build it first
+        if spec.get("type") in ("classifier", "hf"):  # knows its classes: build it first
             scorer = resolve_scorer(spec, [], frames or 8, device, prompt, num_workers=workers)
     else:
         scorer = model
@@ -681,8 +681,15 @@ def run_audit(
             "applies to clip:/siglip: models and video LLMs",
             where="--label-space",
         )
-    data_classes = classes if classes is not None or not own_classes else list(own_classes)
+    # A Hugging Face classifier's labels are matched to the data's classes by name
+    # instead (its id2label spelling need not be a class list the data can use).
+    aligns = callable(getattr(scorer, "align_to", None))
+    if classes is not None or not own_classes or aligns:
+        data_classes = classes
+    else:
+        data_classes = list(own_classes)
     audit_data = load_audit_data(data, splits, data_format, root, data_classes, group)
+    label_match = scorer.align_to(audit_data.classes) if aligns else None
     space: LabelSpace | None = None
     if scorer is None or not (own_classes or getattr(scorer, "class_names", None)):
         space = choose_label_space(label_space, audit_data.classes)
@@ -724,6 +731,8 @@ def run_audit(
     }
     if space is not None:
         config["label_space"] = space.describe()
+    if label_match is not None:
+        config["label_match"] = label_match
     if protocol == "mcq":
         config["questions_from"] = (
             {"file": str(Path(questions).resolve()), "sha256": _file_sha256(Path(questions))}

@@ -23,6 +23,7 @@ Model strings of the command line (`parse_model_string`)::
     runs/slow/checkpoints/best.ckpt          a checkpoint of `actionbias train` (any existing file)
     clip:openai/clip-vit-base-patch32        CLIP zero-shot (Hugging Face id or local folder)
     siglip:google/siglip2-base-patch16-224   SigLIP / SigLIP2 zero-shot
+    hf:MCG-NJU/videomae-base-finetuned-kinetics   a Hugging Face video classifier (or folder)
     internvl:OpenGVLab/InternVL3-8B          a local InternVL3 chat model
     openai:gpt-4o-mini                        an OpenAI-compatible endpoint (api.openai.com)
     openai:MODEL@http://localhost:8000/v1     the same at another base URL (vLLM, Ollama...)
@@ -62,7 +63,7 @@ from actionbias.metrics.mcq import MCQuestion
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-MODEL_TYPES = ("classifier", "callable", "clip", "siglip", "vlm-local", "vlm-endpoint")
+MODEL_TYPES = ("classifier", "hf", "callable", "clip", "siglip", "vlm-local", "vlm-endpoint")
 PROMPT_MODES = ("label", "authors")
 """``label``: the raw class label as the text (the paper); ``authors``: the model's templates."""
 ANSWER_SOURCES = ("logprobs", "text", "scores", "none", "error")
@@ -323,6 +324,75 @@ class ClassifierScorer:
             scores = self._forward(batch)
             index = batch["index"].tolist() if isinstance(batch["index"], torch.Tensor) else []
             yield [dataset.record_of(int(i)) for i in index], scores
+
+
+# ------------------------------------------------------------------------ HF classifiers
+
+
+class HFVideoScorer:
+    """A Hugging Face video classifier (`HFVideoClassifier`): softmax over its id2label.
+
+    Its labels are its class list; `align_to` renames those that match a dataset
+    class by normalised name to the dataset's spelling, so labels and predictions
+    compare, and returns what matched and what did not (stored in the run config).
+    Frames per clip default to the model's ``num_frames``; resizing, cropping and
+    normalisation are its own image processor's.
+    """
+
+    def __init__(self, model: Any, spec: dict[str, Any] | None = None) -> None:
+        self.model = model
+        self.classes: list[str] = list(model.labels)
+        self.default_frames = int(model.num_frames)
+        self.name = str(model.name)
+        self.spec = dict(spec) if spec else {"type": "hf", "id": self.name}
+        self.spec.setdefault("model_type", model.model_type)
+        self.spec.setdefault("frames", self.default_frames)
+        self.label_match: dict[str, Any] | None = None
+
+    @classmethod
+    def from_pretrained(cls, id_or_path: str, device: str | None = None) -> HFVideoScorer:
+        from actionbias.models.hf_video import HFVideoClassifier
+
+        model = HFVideoClassifier.from_pretrained(id_or_path, device=_device(device))
+        return cls(model, {"type": "hf", "id": id_or_path})
+
+    def align_to(self, data_classes: Sequence[str]) -> dict[str, Any]:
+        """Rename matched labels to the dataset's spelling; the match report (also logged)."""
+        from actionbias.models.hf_video import match_labels
+
+        match = match_labels(self.model.labels, data_classes)
+        if match.matched == 0:
+            raise BadInputError(
+                f"none of the model's {len(self.model.labels)} labels (e.g. "
+                f"{self.model.labels[0]!r}) names a class of the data (e.g. "
+                f"{data_classes[0]!r})"
+                if data_classes
+                else "the data has no class list",
+                source=self.name,
+                where="id2label",
+            )
+        if match.model_only or match.data_only:
+            log.warning(
+                "%s: %d of %d labels match the data's classes; %d labels not in the data, "
+                "%d data classes the model cannot name%s",
+                self.name,
+                match.matched,
+                len(match.classes),
+                len(match.model_only),
+                len(match.data_only),
+                f" (e.g. {match.data_only[0]!r}: their videos are left out)"
+                if match.data_only
+                else "",
+            )
+        self.classes = match.classes
+        self.label_match = match.describe()
+        return self.label_match
+
+    def score(self, clips: list[np.ndarray]) -> np.ndarray:
+        logits = self.model.logits(clips)
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        exp = np.exp(shifted)
+        return exp / exp.sum(axis=1, keepdims=True)
 
 
 # ------------------------------------------------------------------------ zero-shot
@@ -713,6 +783,8 @@ def parse_model_string(text: str) -> dict[str, Any]:
                 "pooling": pooling,
                 "prompts": prompts,
             }
+        elif kind == "hf":
+            spec = {"type": "hf", "id": rest}
         elif kind == "internvl":
             mode = options.pop("mode", "logprobs")
             if mode not in ("logprobs", "text"):
@@ -740,7 +812,7 @@ def parse_model_string(text: str) -> dict[str, Any]:
         else:
             raise BadInputError(
                 f"unknown model kind {kind!r} in {text!r}: give a checkpoint path or "
-                "clip:ID, siglip:ID, internvl:ID, openai:MODEL[@BASE_URL]",
+                "hf:ID, clip:ID, siglip:ID, internvl:ID, openai:MODEL[@BASE_URL]",
                 where="--model",
             )
         if options:
@@ -752,8 +824,8 @@ def parse_model_string(text: str) -> dict[str, Any]:
     if path.is_file():
         return {"type": "classifier", "checkpoint": str(path)}
     raise BadInputError(
-        "model is neither an existing checkpoint file nor clip:ID, siglip:ID, internvl:ID, "
-        "openai:MODEL[@BASE_URL]",
+        "model is neither an existing checkpoint file nor hf:ID, clip:ID, siglip:ID, "
+        "internvl:ID, openai:MODEL[@BASE_URL]",
         source=text,
         where="--model",
     )
@@ -779,6 +851,8 @@ def resolve_scorer(
         return ClassifierScorer.from_checkpoint(
             checkpoint, device=device, overrides=overrides, num_workers=num_workers
         )
+    if kind == "hf":
+        return HFVideoScorer.from_pretrained(str(spec["id"]), device=device)
     if kind in ("clip", "siglip"):
         return ZeroShotScorer.from_pretrained(
             kind,

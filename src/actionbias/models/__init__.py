@@ -28,8 +28,10 @@ Registered models (paper: "Seeing Beyond the Scene", section 4.1, appendix A.2):
 
 Zero-shot and chat models for audits (Hugging Face, loaded by id or path, not
 in the registry because they do not train here): `ZeroShotVideoClassifier`
-(CLIP, SigLIP, SigLIP 2 with the authors' prompt templates) and `InternVLChat`
-(InternVL3 multiple-choice answers from text or option-letter log-probs).
+(CLIP, SigLIP, SigLIP 2 with the authors' prompt templates), `HFVideoClassifier`
+(any ``AutoModelForVideoClassification`` checkpoint: VideoMAE, TimeSformer,
+ViViT, with its own image processor) and `InternVLChat` (InternVL3
+multiple-choice answers from text or option-letter log-probs).
 
 The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``
 and the backbone options ``depths``, ``width``, ``stem_kernel``,
@@ -66,6 +68,7 @@ from actionbias.models.checkpoint import (
 from actionbias.models.cost import count_macs, count_parameters, example_batch
 from actionbias.models.focus import WeightedFocus, resize_mask, weighted_mask
 from actionbias.models.fusion import DualBranch
+from actionbias.models.hf_video import HFVideoClassifier, match_labels
 from actionbias.models.internvl import InternVLChat
 from actionbias.models.registry import (
     ModelEntry,
@@ -87,6 +90,7 @@ __all__ = [
     "INPUT_KEYS",
     "SIGLIP_TEMPLATES",
     "DualBranch",
+    "HFVideoClassifier",
     "InternVLChat",
     "LoadReport",
     "ModelEntry",
@@ -106,6 +110,7 @@ __all__ = [
     "list_backbones",
     "list_models",
     "load_pretrained",
+    "match_labels",
     "model_entry",
     "pyslowfast_to_actionbias",
     "pytorchvideo_to_actionbias",
