@@ -8,7 +8,8 @@
   expected SHAcc / SBErr by hand from `FakeVLM.decide`.
 * ``fake-optimizer`` proposes the first instruction of `CANDIDATES` that the
   history does not hold yet (later ones name the person more, so the loop has a
-  real signal), and misbehaves on chosen steps (the step is the request's
+  real signal; in a conversation the history is the dialogue), and misbehaves on
+  chosen steps (the step is the request's
   ``seed``): an empty reply, a reply without ``PROMPT:``, an already-tried
   instruction, or garbage on every attempt (the step must be skipped).
 """
@@ -138,9 +139,19 @@ class FakeOptimizer:
 
     def __call__(self, request: dict) -> str:
         step = int(request.get("seed") or 0)
-        attempt = (len(request["messages"]) + 1) // 2
-        text = request["messages"][0]["content"]
+        messages = request["messages"]
+        text = messages[0]["content"]
         tried = re.findall(r"^Instruction: (.*)$", text, flags=re.MULTILINE)
+        # a conversation (the paper's mode) also holds its earlier accepted proposals
+        for reply, answer in zip(messages[1::2], messages[2::2], strict=False):
+            if not answer["content"].startswith("Your reply could not be used"):
+                tried += re.findall(r"PROMPT: (.*)$", reply["content"], flags=re.MULTILINE)
+        # this step's attempt: 1 + the corrections at the end of the dialogue
+        attempt = 1
+        while len(messages) > 2 * attempt - 1 and messages[-(2 * attempt - 1)][
+            "content"
+        ].startswith("Your reply could not be used"):
+            attempt += 1
         if step in self.always_garbage:
             return "I would rather not."
         if attempt == 1 and step in self.empty_first:

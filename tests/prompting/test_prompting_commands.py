@@ -72,6 +72,7 @@ def test_prompt_tune_command_and_report(synthact, vlm, tmp_path, capsys, monkeyp
     assert summary["steps"] == 3 and summary["skipped_steps"] == 0
     assert "calls" in summary["scorer_calls"] and "calls" in summary["optimizer_calls"]
     result = load_tuning(out)
+    assert result.config["optimizer"]["mode"] == "conversation"  # the paper's, by default
     assert (out / "llm_cache").is_dir()
     assert len(result.split.tune) == 3 and len(result.split.heldout) == 9
     best = result.best()
@@ -90,6 +91,8 @@ def test_prompt_tune_command_and_report(synthact, vlm, tmp_path, capsys, monkeyp
     assert len(re.findall(r"<tr><td>", html)) == 4 + 3
     assert html.count("picked</span>") == 1
     assert "gap (tuning - held-out)" in html
+    assert "conversation mode" in html
+    assert _parse(add_prompt_tune_arguments, [*argv, "--mode", "opro"]).mode == "opro"
 
     # a rerun of the command asks nothing new and a larger --iterations extends the search
     with FakeOpenAIServer(world, api_key=SECRET) as server:

@@ -10,6 +10,7 @@ answers; a run killed mid-step is resumed without asking anything twice.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import signal
@@ -23,6 +24,7 @@ from prompting_fakes import CANDIDATES, FRAMES, FakeOptimizer, World, expected_s
 
 from actionbias.audit.mcq_prompt import HUMAN_QUESTION, NEUTRAL_QUESTION
 from actionbias.audit.scorers import EndpointVLMAnswerer
+from actionbias.errors import BadInputError
 from actionbias.llm import ChatClient, FakeOpenAIServer
 from actionbias.prompting import Optimizer, ScoringError, load_tuning, run_prompt_tuning
 
@@ -258,3 +260,77 @@ def test_calls_failing_after_retries_stop_the_run_and_a_rerun_resumes(synthact, 
         result = run_prompt_tuning(answerer, optimizer, synthact, tmp_path / "t", **options)
     assert len(result.manual) == 4 and len(result.automated) == 1
     _check_scores(result, result.split)
+
+
+def test_conversation_mode_keeps_the_dialogue_and_reports_scores_back(synthact, vlm, tmp_path):
+    """The paper's procedure: one dialogue; each step's request replays all earlier turns."""
+    from actionbias.prompting import ConversationOptimizer
+    from actionbias.prompting.report import write_prompt_report
+
+    fake_optimizer = FakeOptimizer(
+        empty_first={1}, unformatted_first={2}, always_garbage={3}, repeat_first={4}
+    )
+    cache, out = tmp_path / "cache", tmp_path / "tune"
+    options = {"iterations": 5, "limit": 16, "frames": FRAMES, "n_boot": 50}
+    with FakeOpenAIServer(
+        World(vlm, fake_optimizer), fault_rate=0.3, seed=7, slow_seconds=SLOW
+    ) as server:
+
+        def tune(optimizer_kind=None):
+            answerer = EndpointVLMAnswerer(_client(server.url, "fake-vlm", cache))
+            kind = optimizer_kind or ConversationOptimizer
+            optimizer = kind(_client(server.url, "fake-optimizer", cache))
+            return run_prompt_tuning(answerer, optimizer, synthact, out, **options)
+
+        result = tune()
+        asked = [
+            r.body
+            for r in server.requests
+            if r.fault is None and r.body.get("model") == "fake-optimizer"
+        ]
+        # killed before step 5 was saved: the rerun rebuilds the same dialogue from
+        # history.json and takes the optimiser's reply from the cache
+        history = out / "history.json"
+        data = json.loads(history.read_text())
+        data["steps"] = data["steps"][:4]
+        history.write_text(json.dumps(data))
+        before = server.count()
+        again = tune()
+        resent = [
+            r.body for r in server.requests[before:] if r.body.get("model") == "fake-optimizer"
+        ]
+        # the mode is part of the search: an OPRO optimiser cannot resume this folder
+        with pytest.raises(BadInputError, match="optimizer"):
+            tune(Optimizer)
+        assert not server.handler_errors
+    assert not resent
+    assert again.to_json()["steps"] == result.to_json()["steps"]
+
+    assert result.config["optimizer"]["mode"] == "conversation"
+    assert [s["status"] for s in result.steps] == ["ok", "ok", "skipped", "ok", "ok"]
+    assert [r.instruction for r in result.automated] == list(CANDIDATES[:4])
+    _check_scores(result, result.split)
+    # the last step's first request is the whole conversation: every earlier reply,
+    # verbatim, followed by its correction or by its tuning scores
+    messages = next(b for b in asked if b["seed"] == 5)["messages"]
+    assert "Instruction: " + NEUTRAL_QUESTION in messages[0]["content"]  # seeds, with scores
+    replies = [a for s in result.steps[:4] for a in s["attempts"]]
+    assert [m["content"] for m in messages[1::2]] == [a["reply"] for a in replies]
+    answers = [m["content"] for m in messages[2::2]]
+    assert len(answers) == len(replies)
+    accepted = iter(result.automated)
+    for reply, answer in zip(replies, answers, strict=True):
+        if reply["error"]:
+            assert answer.startswith("Your reply could not be used")
+            assert reply["error"] in answer
+        else:
+            record = next(accepted)
+            assert f"SHAcc {100 * record.tune.shacc:.2f}%" in answer
+            assert f"SBErr {100 * record.tune.sberr:.2f}%" in answer
+    # each step's request extends the previous one (one growing dialogue)
+    firsts = [next(b for b in asked if b["seed"] == k)["messages"] for k in range(1, 6)]
+    for before_step, after_step in itertools.pairwise(firsts):
+        assert after_step[: len(before_step)] == before_step
+        assert len(after_step) > len(before_step)
+    html = write_prompt_report(out).read_text()
+    assert "conversation mode" in html

@@ -1,13 +1,17 @@
 """Prompt tuning for video LLMs (the paper's Sec. 4.2): manual prompts and an LLM optimiser.
 
 `run_prompt_tuning` scores the paper's four hand-crafted prompts and then lets
-an optimiser LLM propose new instructions (OPRO-style meta-prompt), each scored
-by the video LLM on a seeded 25 % tuning part of the swap set and reported on
-the other 75 %. `write_prompt_report` draws the Figure 1c analogue.
+an optimiser LLM propose new instructions, each scored by the video LLM on a
+seeded 25 % tuning part of the swap set and reported on the other 75 %: either
+in one running conversation that hears every score back
+(`ConversationOptimizer`, the paper's appendix A.5) or with an OPRO-style
+meta-prompt per step (`Optimizer`). `write_prompt_report` draws the Figure 1c
+analogue.
 """
 
 from __future__ import annotations
 
+from actionbias.prompting.conversation import ConversationOptimizer
 from actionbias.prompting.loop import (
     DEFAULT_ITERATIONS,
     PromptRecord,
@@ -22,6 +26,7 @@ from actionbias.prompting.optimizer import (
     Proposal,
     ProposalError,
     Tried,
+    Turn,
     meta_prompt,
     parse_proposal,
 )
@@ -39,6 +44,7 @@ __all__ = [
     "DEFAULT_ITERATIONS",
     "DEFAULT_OBJECTIVE",
     "META_PROMPT",
+    "ConversationOptimizer",
     "Objective",
     "Optimizer",
     "PromptRecord",
@@ -49,6 +55,7 @@ __all__ = [
     "ScoringError",
     "Tried",
     "TuningResult",
+    "Turn",
     "build_answerer",
     "evaluate_prompt",
     "instruction_prompt",

@@ -75,8 +75,18 @@ def add_prompt_tune_arguments(p: argparse.ArgumentParser) -> None:
         required=True,
         help="optimiser chat model: openai:MODEL[@URL][?key_env=VAR] (the paper: gpt-4.1)",
     )
+    p.add_argument(
+        "--mode",
+        choices=("conversation", "opro"),
+        default="conversation",
+        help="conversation (default, the paper's appendix A.5: one running dialogue, each "
+        "prompt's SHAcc/SBErr reported back to the optimiser) or opro (a fresh meta-prompt "
+        "with the best --top-k scored prompts each step)",
+    )
     p.add_argument("--iterations", type=int, default=20, help="optimisation steps (20)")
-    p.add_argument("--top-k", type=positive_int, default=20, help="best prompts shown (20)")
+    p.add_argument(
+        "--top-k", type=positive_int, default=20, help="best prompts shown, opro mode (20)"
+    )
     p.add_argument("--temperature", type=float, default=1.0, help="optimiser temperature (1.0)")
     p.add_argument(
         "--attempts", type=positive_int, default=3, help="replies per step before skipping (3)"
@@ -131,6 +141,7 @@ def _optimizer(args: argparse.Namespace, cache_dir: Path) -> Any:
     from actionbias.audit.mcq_prompt import ANSWER_INSTRUCTION
     from actionbias.audit.scorers import DEFAULT_BASE_URL, parse_model_string
     from actionbias.llm import ChatClient
+    from actionbias.prompting.conversation import ConversationOptimizer
     from actionbias.prompting.optimizer import Optimizer
 
     spec = parse_model_string(args.optimizer)
@@ -146,7 +157,8 @@ def _optimizer(args: argparse.Namespace, cache_dir: Path) -> Any:
         cache_dir=cache_dir,
         **_client_options(args),
     )
-    return Optimizer(
+    kind = ConversationOptimizer if getattr(args, "mode", "opro") == "conversation" else Optimizer
+    return kind(
         client,
         temperature=args.temperature,
         attempts=args.attempts,

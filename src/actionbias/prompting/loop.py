@@ -15,6 +15,10 @@ scored on both parts; those whose question is an instruction (all but
 "prefixed", which changes the options) seed the optimiser's history. Then each
 step asks the optimiser for an instruction, scores it on the tuning part (what
 the optimiser sees next) and on the held-out part (what the report shows).
+Two optimisers: `ConversationOptimizer` (the paper's: one running dialogue,
+each step's score reported back in it) and `Optimizer` (OPRO: a fresh
+meta-prompt with the best scored instructions per step); the config's
+``optimizer.mode`` says which produced a folder.
 
 Resuming: history.json is written after every prompt and step, so a killed run
 continues at the first unfinished step. The step in flight when it died is
@@ -38,8 +42,9 @@ from actionbias.audit.scorers import describe
 from actionbias.data import Manifest
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
+from actionbias.prompting.conversation import ConversationOptimizer
 from actionbias.prompting.objective import DEFAULT_OBJECTIVE, Objective
-from actionbias.prompting.optimizer import Optimizer, Tried
+from actionbias.prompting.optimizer import Optimizer, Tried, Turn
 from actionbias.prompting.scorer import (
     PromptScore,
     evaluate_prompt,
@@ -194,9 +199,26 @@ def swap_manifest(
     )
 
 
+def _turns(steps: Sequence[dict[str, Any]]) -> list[Turn]:
+    """The stored steps as the conversation replays them (replies, errors, tuning scores)."""
+    turns = []
+    for data in steps:
+        score = None
+        if data.get("status") == "ok":
+            record = PromptRecord.from_json(data)
+            score = Tried(
+                record.instruction, record.tune.shacc, record.tune.sberr, record.tune.objective
+            )
+        attempts = tuple(dict(a) for a in data.get("attempts") or ())
+        turns.append(Turn(int(data["step"]), attempts, score))
+    return turns
+
+
 def _check_config(old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
     """A resumed run must be the same search; only the number of iterations may grow."""
     ignore = {"iterations"}
+    if isinstance(old.get("optimizer"), dict):  # folders from before the modes: OPRO
+        old = {**old, "optimizer": {"mode": "opro", **old["optimizer"]}}
     for key in sorted(set(old) | set(new)):
         if key in ignore:
             continue
@@ -211,7 +233,7 @@ def _check_config(old: dict[str, Any], new: dict[str, Any], path: Path) -> None:
 
 def run_prompt_tuning(
     answerer: Any,
-    optimizer: Optimizer,
+    optimizer: Optimizer | ConversationOptimizer,
     data: str | Path | Manifest,
     out_dir: str | Path,
     *,
@@ -349,11 +371,14 @@ def run_prompt_tuning(
             )
             for s in seed_styles
         ]
+        seeds = list(tried)
         tried += [
             Tried(r.instruction, r.tune.shacc, r.tune.sberr, r.tune.objective)
             for r in state.automated
         ]
-        proposal = optimizer.propose(tried, goal, top_k, step)
+        proposal = optimizer.propose(
+            tried, goal, top_k, step, seeds=seeds, turns=_turns(state.steps)
+        )
         if proposal.instruction is None:
             skipped = {"step": step, "status": "skipped", "attempts": proposal.attempts}
             state.steps.append(skipped)

@@ -1,4 +1,8 @@
-"""The optimiser LLM: an OPRO-style meta-prompt and reading its proposals back.
+"""The optimiser LLM in OPRO mode: a meta-prompt per step, and reading proposals back.
+
+(The paper's own procedure, one running conversation, is
+`actionbias.prompting.conversation.ConversationOptimizer`; both share
+`parse_proposal`, `Proposal` and the correction of unusable replies.)
 
 Following the paper (appendix A.5, after Gavrikov et al. and Yang et al.'s
 OPRO), the optimiser sees the instructions tried so far with their tuning-split
@@ -70,6 +74,20 @@ class Tried:
     shacc: float
     sberr: float
     objective: float
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier optimisation step, as a conversation replays it.
+
+    ``attempts`` are the optimiser's replies with the error each was rejected
+    for (None for the accepted one); ``score`` is the accepted instruction's
+    tuning score, None when the step was skipped.
+    """
+
+    step: int
+    attempts: tuple[dict[str, Any], ...]
+    score: Tried | None = None
 
 
 @dataclass
@@ -171,10 +189,13 @@ class Optimizer:
         self.attempts = int(attempts)
         self.answer_instruction = answer_instruction
 
+    mode = "opro"
+
     @property
     def spec(self) -> dict[str, Any]:
         """What identifies the optimiser in a run's config (not the URL: servers move)."""
         return {
+            "mode": self.mode,
             "model": self.client.model,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
@@ -182,12 +203,21 @@ class Optimizer:
         }
 
     def propose(
-        self, tried: Sequence[Tried], objective: Objective, top_k: int, step: int
+        self,
+        tried: Sequence[Tried],
+        objective: Objective,
+        top_k: int,
+        step: int,
+        *,
+        seeds: Sequence[Tried] = (),
+        turns: Sequence[Turn] = (),
     ) -> Proposal:
         """One step: a valid new instruction, or None after ``attempts`` unusable replies.
 
         `LLMError` (the endpoint failing after the client's retries) propagates:
-        that is an outage to resume from, not a bad proposal to skip.
+        that is an outage to resume from, not a bad proposal to skip. ``seeds``
+        and ``turns`` (the conversation so far) are not used: each OPRO step
+        starts a fresh request from the scored instructions in ``tried``.
         """
         request = meta_prompt(tried, objective, top_k, self.answer_instruction)
         messages: list[dict[str, Any]] = [{"role": "user", "content": request}]
@@ -234,6 +264,7 @@ __all__ = [
     "Proposal",
     "ProposalError",
     "Tried",
+    "Turn",
     "format_history",
     "meta_prompt",
     "normalise",

@@ -247,7 +247,8 @@ def prompt_tuning_section(result: TuningResult) -> Section:
             "Up and to the left is better: more answers name the person's action, fewer the "
             "scene's. The optimiser only ever saw tuning-split scores; the figure shows the "
             f"held-out part ({sizes}). The starred prompt is the one the search picks (best "
-            "tuning objective); its gap is how much the tuning split flattered it."
+            "tuning objective); its gap is how much the tuning split flattered it. "
+            f"Automated prompts come from the optimiser in {mode_text(result)}."
         ),
         figure(data_uri(scatter_png(result, "heldout")), "SHAcc against SBErr per prompt"),
         _best_block(result),
@@ -264,13 +265,27 @@ def prompt_tuning_section(result: TuningResult) -> Section:
     return Section("prompt-tuning", "Prompt tuning", join(body))
 
 
+MODE_TEXT = {
+    "conversation": "conversation mode: one running dialogue, every score reported back "
+    "(the paper's appendix A.5)",
+    "opro": "OPRO mode: a fresh meta-prompt with the best scored prompts each step",
+}
+
+
+def mode_text(result: TuningResult) -> str:
+    """Which optimiser mode produced the automated prompts (folders from before: OPRO)."""
+    mode = str(result.config.get("optimizer", {}).get("mode", "opro"))
+    return MODE_TEXT.get(mode, mode)
+
+
 def build_prompt_html(result: TuningResult, title: str | None = None) -> str:
     model = result.config.get("model", {}).get("id", "video LLM")
     title = title or f"Prompt tuning: {model}"
     section = prompt_tuning_section(result)
     created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    optimizer = result.config.get("optimizer", {})
     meta = (
-        f"optimiser {result.config.get('optimizer', {}).get('model', '?')} · objective "
+        f"optimiser {optimizer.get('model', '?')} ({mode_text(result)}) · objective "
         f"{result.config.get('objective', '?')} · actionbias {__version__} · created {created}"
     )
     return html_document(
