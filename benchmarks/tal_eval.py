@@ -275,7 +275,7 @@ def main() -> None:
         diff = float(np.abs(ref - res.ap).max())
         print(f"max |AP difference| = {diff:.2e}; average mAP = {res.average_map:.4f}")
         best = min(fast)
-        print(f"in process: evaluate_detection {best * 1e3:.1f} ms (best of {args.repeats}), ")
+        print(f"in process: evaluate_detection {best * 1e3:.1f} ms (best of {args.repeats})")
         print(f"            pandas loop        {slow * 1e3:.1f} ms -> {slow / best:.1f}x")
         if diff > 1e-6:
             raise SystemExit("results differ")

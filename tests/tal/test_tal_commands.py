@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 
@@ -423,3 +424,69 @@ def test_thumos14_config_on_generated_i3d_features(tmp_path, capsys, language) -
     res = json.loads(capsys.readouterr().out)
     assert res["subset"] == "test" and res["num_ground_truth"] == 2
     assert res["unknown_video_predictions"] == 0
+
+
+def _bad_case(tmp_path, mutate):
+    gt, feats, _ = _tiny_features(tmp_path)
+    data = json.loads(gt.read_text())
+    mutate(data["database"], feats)
+    gt.write_text(json.dumps(data))
+    return gt, feats
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda db, f: np.save(f / "v1.npy", np.zeros((40, 7), np.float32)),
+         r"feats/v1\.npy: has 7 feature channels per step; v\d\.npy has 4$"),
+        (lambda db, f: np.save(f / "v3.npy", np.zeros((40, 7), np.float32)),
+         r"feats/v3\.npy: has 7 feature channels per step; the model takes 4$"),
+        (lambda db, f: np.save(f / "v1.npy", np.zeros((40, 4, 2), np.float32)),
+         r"feats/v1\.npy: expected a non-empty \(T, C\) array, got shape \(40, 4, 2\)$"),
+        (lambda db, f: (f / "v2.npy").unlink(), r"feats/v2\.npy: feature file not found$"),
+        (lambda db, f: (f / "v0.npy").write_bytes(b"\x93NUMPY broken"),
+         r"feats/v0\.npy: not a readable \.npy array"),
+        (lambda db, f: db["v0"].pop("fps"),
+         r"gt\.json:database\.v0\.fps: video has no fps and no --default-fps was given$"),
+        (lambda db, f: db["v1"].update(duration="long"),
+         r"gt\.json:database\.v1\.duration: duration must be a finite number, got 'long'$"),
+        (lambda db, f: db["v2"]["annotations"][0].update(segment=[4, 1]),
+         r"gt\.json:database\.v2\.annotations\[0\]: segment \[4\.0, 1\.0\] is invalid"),
+    ],
+    ids=["channels", "val-channels", "3-d", "missing", "truncated", "no-fps", "duration",
+         "segment"],
+)  # fmt: skip
+def test_bad_input_is_one_line_naming_file_and_field_exit_2(tmp_path, capsys, mutate, message):
+    from actionbias.cli import main
+
+    gt, feats = _bad_case(tmp_path, mutate)
+    argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(tmp_path / "r")]
+    assert main([*argv, *TINY, "--epochs", "1"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("actionbias tal: error: ")
+    assert re.search(message, err), err
+
+
+def test_features_folder_and_infer_skips(tmp_path, capsys) -> None:
+    from actionbias.cli import main
+
+    gt, feats, _ = _tiny_features(tmp_path)
+    argv = ["tal", "train", "--gt", str(gt), "--out", str(tmp_path / "r"), *TINY, "--epochs", "1"]
+    assert main([*argv, "--features", str(gt)]) == 2
+    assert capsys.readouterr().err.strip().endswith("gt.json: is not a folder")
+    assert main([*argv, "--features", str(feats)]) == 0
+    np.save(feats / "v1.npy", np.zeros((40, 5), np.float32))
+    pred = tmp_path / "p.json"
+    infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats), "--out", str(pred)]
+    assert main([*infer, "--checkpoint", str(tmp_path / "r" / "model.pt")]) == 0
+    results = json.loads(pred.read_text())
+    assert sorted(results["results"]) == ["v0", "v2", "v3"]  # one broken video skipped
+    assert (
+        results["skipped"][0]["video"] == "v1"
+        and "5 feature channels" in results["skipped"][0]["reason"]
+    )
+    assert "1 of 4 videos skipped" in capsys.readouterr().err
+    for name in ("v0", "v2", "v3"):
+        (feats / f"{name}.npy").unlink()
+    assert main([*infer, "--checkpoint", str(tmp_path / "r" / "model.pt")]) == 2
+    assert "no usable features for any of the 4 videos" in capsys.readouterr().err

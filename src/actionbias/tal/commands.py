@@ -75,7 +75,9 @@ def eval_summary(result) -> str:
     )
 
 
-def _dataset(args: argparse.Namespace, subset: str | None, train: bool, label_map=None):
+def _dataset(
+    args: argparse.Namespace, subset: str | None, train: bool, label_map=None, feature_dim=None
+):
     from actionbias.data.activitynet import read_activitynet_json
     from actionbias.tal.features import TALFeatureDataset
 
@@ -84,6 +86,7 @@ def _dataset(args: argparse.Namespace, subset: str | None, train: bool, label_ma
         ann,
         args.features,
         label_map=label_map,
+        feature_dim=feature_dim,
         feat_stride=args.feat_stride,
         num_frames=args.num_frames,
         default_fps=args.default_fps,
@@ -95,14 +98,28 @@ def _dataset(args: argparse.Namespace, subset: str | None, train: bool, label_ma
     )
 
 
-def _predict(model, dataset, batch_size: int, device: str, cfg, inputs=None) -> list:
+def _predict(
+    model, dataset, batch_size: int, device: str, cfg, inputs=None, skipped: list | None = None
+) -> list:
+    """Detections on every video; with `skipped`, a video whose features cannot be used is
+    reported on stderr, recorded there as (video, reason) and left out instead of stopping."""
     from actionbias.tal.features import collate_samples
     from actionbias.tal.inference import detect_model
 
     model.to(device).eval()
     out = []
     for start in range(0, len(dataset), batch_size):
-        samples = [dataset[i] for i in range(start, min(start + batch_size, len(dataset)))]
+        samples = []
+        for i in range(start, min(start + batch_size, len(dataset))):
+            try:
+                samples.append(dataset[i])
+            except BadInputError as err:
+                if skipped is None:
+                    raise
+                skipped.append((dataset.videos[i].id, str(err)))
+                print(f"skipped {dataset.videos[i].id}: {err}", file=sys.stderr)
+        if not samples:
+            continue
         batch = collate_samples(samples, pad_to=model.detector.max_stride)
         batch["feats"] = batch["feats"].to(device)
         batch["mask"] = batch["mask"].to(device)
@@ -159,7 +176,10 @@ def _language_inputs(args: argparse.Namespace, spec: dict, classes: list[str]):
 
     from actionbias.tal.language.inputs import CausalLMInputs
 
-    tokenizer = AutoTokenizer.from_pretrained(args.tokenizer or lang["name_or_path"])
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(args.tokenizer or lang["name_or_path"])
+    except (OSError, ValueError) as err:
+        raise BadInputError(f"cannot load the tokenizer: {err}", where="--tokenizer") from err
     return CausalLMInputs(tokenizer, classes, texts)
 
 
@@ -222,7 +242,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     in_dim = train_set[0].feats.shape[0]
     spec = _model_spec(args, in_dim, train_set.num_classes)
     torch.manual_seed(args.seed)
-    model = build_tal_model(spec)
+    try:
+        model = build_tal_model(spec)
+    except OSError as err:  # a Hugging Face folder or id that cannot be loaded
+        raise BadInputError(f"cannot load the language model: {err}", where="--lm") from err
     inputs = _language_inputs(args, spec, train_set.classes)
     cfg = TrainConfig(
         epochs=args.epochs,
@@ -287,7 +310,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         "videos": len(train_set),
     }
     if args.val_subset:
-        val = _dataset(args, args.val_subset, train=False, label_map=train_set.label_map)
+        val = _dataset(
+            args, args.val_subset, False, label_map=train_set.label_map, feature_dim=in_dim
+        )
         if len(val):
             dets = _predict(final, val, args.batch_size, args.device, InferenceConfig(), inputs)
             _write_json(results_json(dets, train_set.classes), str(out / "predictions.json"))
@@ -315,15 +340,24 @@ def cmd_infer(args: argparse.Namespace) -> int:
     args.feat_stride = args.feat_stride or 4
     args.num_frames = args.num_frames or 16
     args.file_prefix = args.file_prefix or ""
-    dataset = _dataset(args, args.subset, train=False, label_map=extra.get("label_map"))
+    in_dim = model.detector.in_dim
+    dataset = _dataset(args, args.subset, False, extra.get("label_map"), feature_dim=in_dim)
     cfg = InferenceConfig(
         score_threshold=args.score_threshold,
         max_segments=args.max_segments,
         nms_sigma=args.nms_sigma,
     )
-    dets = _predict(model, dataset, args.batch_size, args.device, cfg, inputs)
+    skipped: list[tuple[str, str]] = []
+    dets = _predict(model, dataset, args.batch_size, args.device, cfg, inputs, skipped)
+    if skipped and len(skipped) == len(dataset):
+        raise BadInputError(f"no usable features for any of the {len(dataset)} videos; first: "
+                            f"{skipped[0][1]}")  # fmt: skip
     classes = extra.get("classes") or dataset.classes
-    _write_json(results_json(dets, classes), args.out)
+    results = results_json(dets, classes)
+    if skipped:
+        results["skipped"] = [{"video": v, "reason": r} for v, r in skipped]
+        print(f"{len(skipped)} of {len(dataset)} videos skipped", file=sys.stderr)
+    _write_json(results, args.out)
     return 0
 
 

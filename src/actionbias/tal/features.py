@@ -148,8 +148,17 @@ class TALFeatureDataset(Dataset):
         file_prefix: str = "",
         file_ext: str = ".npy",
         require_segments: bool | None = None,
+        feature_dim: int | None = None,
     ):
         self.feature_dir = Path(feature_dir)
+        if not self.feature_dir.is_dir():
+            why = "is not a folder" if self.feature_dir.exists() else "features folder not found"
+            raise BadInputError(why, source=self.feature_dir)
+        self.source = annotations.source or None
+        # channels every feature file must have: given (a trained model's input), else the
+        # first file read; a file that differs is named instead of failing inside the model
+        self.feature_dim = feature_dim
+        self._first_file: Path | None = None
         self.label_map = dict(label_map) if label_map is not None else annotations.label_map()
         self.feat_stride = feat_stride
         self.num_frames = num_frames
@@ -197,20 +206,34 @@ class TALFeatureDataset(Dataset):
         if self.resize_length is not None:
             if video.duration is None or video.duration <= 0:
                 raise BadInputError(
-                    "resizing features needs the video duration", where=f"database.{video.id}"
+                    "resizing features needs the video duration",
+                    source=self.source,
+                    where=f"database.{video.id}.duration",
                 )
             # fps is irrelevant once the grid spans the duration: use a 1 "frame"/s clock
             step = video.duration / length
             return FeatureGrid(step, step, 1.0)
         if fps is None:
             raise BadInputError(
-                "video has no fps and no default fps was given", where=f"database.{video.id}"
+                "video has no fps and no --default-fps was given",
+                source=self.source,
+                where=f"database.{video.id}.fps",
             )
         return FeatureGrid(self.feat_stride, self.num_frames, fps)
 
     def __getitem__(self, index: int) -> TALSample:
         video = self.videos[index]
-        feats = torch.from_numpy(load_feature_file(self.feature_path(video.id))).T.contiguous()
+        path = self.feature_path(video.id)
+        array = load_feature_file(path)
+        if self.feature_dim is None:
+            self.feature_dim, self._first_file = int(array.shape[1]), path
+        elif array.shape[1] != self.feature_dim:
+            other = f"{self._first_file.name} has" if self._first_file else "the model takes"
+            raise BadInputError(
+                f"has {array.shape[1]} feature channels per step; {other} {self.feature_dim}",
+                source=path,
+            )
+        feats = torch.from_numpy(array).T.contiguous()
         if self.resize_length is not None:
             feats = resize_features(feats, self.resize_length)
         grid = self.grid_for(video, feats.shape[1])
