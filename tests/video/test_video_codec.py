@@ -267,3 +267,34 @@ def test_variable_frame_rate(tmp_path):
             shown = next(j for j, t in enumerate(times_ms) if 2 * t * 25 >= (2 * target - 1) * 1000)
             assert k == shown
     assert np.array_equal(read_clip(path, 6).frames, read_clip(path, 6, seek=False).frames)
+
+
+def test_one_encoder_thread_gives_the_same_bytes_under_load(tmp_path):
+    """x264's output depends on thread scheduling; with threads=1 it must not."""
+    import hashlib
+    import threading
+
+    rng = np.random.default_rng(3)
+    frames = np.cumsum(rng.integers(0, 40, (16, 112, 112, 3)), axis=0).astype(np.uint8)
+    stop = threading.Event()
+
+    def load() -> None:  # keeps a core busy with another encode meanwhile
+        while not stop.is_set():
+            write_video(tmp_path / "load.mp4", frames, fps=8)
+
+    other = threading.Thread(target=load)
+    other.start()
+    try:
+        digests = set()
+        for i in range(6):
+            path = write_video(tmp_path / f"{i}.mp4", frames, fps=8, crf=18, threads=1)
+            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+    finally:
+        stop.set()
+        other.join()
+    assert len(digests) == 1
+
+
+def test_bad_thread_count_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="threads"):
+        write_video(tmp_path / "x.mp4", np.zeros((2, 16, 16, 3), np.uint8), threads=0)
