@@ -307,14 +307,11 @@ def _fit(
 
     def batches() -> Iterator[Any]:
         for b in loader:
+            b["feats"], b["mask"] = b["feats"].to(device), b["mask"].to(device)
+            b["segments"] = [x.to(device) for x in b["segments"]]
+            b["labels"] = [x.to(device) for x in b["labels"]]
             inputs = language_inputs(b, True) if uses_language and language_inputs else {}
-            yield TALBatch(
-                b["feats"].to(device),
-                b["mask"].to(device),
-                [x.to(device) for x in b["segments"]],
-                [x.to(device) for x in b["labels"]],
-                inputs,
-            )
+            yield TALBatch(b["feats"], b["mask"], b["segments"], b["labels"], inputs)
 
     def after_step() -> None:
         scheduler.step()
