@@ -17,6 +17,15 @@ crossed factors use the pigeonhole (product-weight) bootstrap of Owen (2007,
 Ann. Appl. Stat.), in which humans and backgrounds are drawn with replacement
 independently and each video counts (times its human was drawn) x (times its
 background was drawn). `Estimate.unit` says what was resampled.
+
+The pigeonhole bootstrap is conservative (Owen 2007): a video's own noise is
+counted through both factors, so when sources do not actually matter its
+variance is up to about three times the true one. On a HAT-sized simulation
+with independent outcomes (15,000 videos, 5,000 human clips x 3, 1,500
+backgrounds) its 95 % SBErr interval is 1.8x as wide as the video bootstrap's;
+with strong human and background effects it covers 99 % where the video
+bootstrap covers 67 % (tests/metrics/test_metrics_stats.py). Too wide rather
+than too narrow, by design.
 """
 
 from __future__ import annotations
