@@ -329,3 +329,34 @@ def test_hf_video_classifier_audit_maps_id2label_to_the_data(synthact, tmp_path,
     expected = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     np.testing.assert_allclose(row["scores"], expected, rtol=1e-5, atol=1e-7)
     assert "swap" in metrics["summary"]["groups"]["swap"]
+
+
+def test_xclip_zero_shot_over_the_kinetics_label_space(synthact, tmp_path):
+    import torch
+
+    from actionbias.data import kinetics400_classes
+
+    names = ["abseiling", "air drumming", "bowling", "yoga", "zumba", "juggling balls"]
+    data = _kinetics_subset(synthact, names)
+    model, processor = hf_tiny.tiny_xclip(seed=4)
+    folder = tmp_path / "tiny-xclip"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    assert parse_model_string(f"xclip:{folder}")["prompts"] == "label"
+    run = tmp_path / "run"
+    run_audit(f"xclip:{folder}", data, run, batch_size=2, device="cpu", progress=False)
+    config = json.loads((run / "config.json").read_text())
+    assert config["label_space"]["name"] == "kinetics400" and config["frames"] == 4
+    assert config["model"] == {"type": "xclip", "id": str(folder), "prompts": "label", "frames": 4}
+    rows = [json.loads(x) for x in (run / "predictions.jsonl").read_text().splitlines()]
+    assert len(rows) == len(data) and all(len(r["scores"]) == 400 for r in rows)
+    # the scores are X-CLIP's logits_per_video against the 400 raw labels
+    record = next(r for r in data if r.id == rows[0]["id"])
+    clip = read_clip(record.path, num_frames=4).frames
+    k400 = kinetics400_classes()
+    with torch.no_grad():
+        inputs = processor(text=k400, videos=[list(clip)], return_tensors="pt", padding=True)
+        expected = model(**inputs).logits_per_video[0].numpy()
+    np.testing.assert_allclose(rows[0]["scores"], expected, rtol=1e-4, atol=1e-4)
+    with pytest.raises(BadInputError, match="X-CLIP prompts"):
+        parse_model_string("xclip:x?prompts=authors")

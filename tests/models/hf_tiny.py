@@ -424,3 +424,42 @@ def tiny_video_classifier(
     else:
         raise ValueError(f"unknown kind {kind!r}; choose from {VIDEO_CLASSIFIER_KINDS}")
     return model.eval(), processor
+
+
+def tiny_xclip(seed: int = 0, image_size: int = 32, num_frames: int = 4) -> tuple[Any, Any]:
+    """(XCLIPModel, XCLIPProcessor): 1-layer towers, VideoMAE's PIL processor, CLIP tokenizer."""
+    from transformers import XCLIPConfig, XCLIPModel, XCLIPProcessor
+    from transformers.models.videomae.image_processing_pil_videomae import (
+        VideoMAEImageProcessorPil,
+    )
+
+    tokenizer = clip_tokenizer()
+    layer = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1}
+    config = XCLIPConfig(
+        text_config={
+            **layer,
+            "vocab_size": len(tokenizer),
+            "num_attention_heads": 2,
+            "max_position_embeddings": 77,
+        },
+        vision_config={
+            **layer,
+            "num_attention_heads": 2,
+            "image_size": image_size,
+            "patch_size": 8,
+            "num_frames": num_frames,
+            "mit_hidden_size": 32,
+            "mit_intermediate_size": 64,
+            "mit_num_hidden_layers": 1,
+            "mit_num_attention_heads": 2,
+        },
+        projection_dim=32,
+        prompt_layers=1,
+        prompt_attention_heads=2,
+    )
+    model = _seeded(seed, lambda: XCLIPModel(config))
+    image_processor = VideoMAEImageProcessorPil(
+        size={"shortest_edge": image_size},
+        crop_size={"height": image_size, "width": image_size},
+    )
+    return model.eval(), XCLIPProcessor(image_processor=image_processor, tokenizer=tokenizer)

@@ -110,3 +110,45 @@ def test_match_labels_by_normalised_name():
     assert twice.classes == ["yoga", "Yoga"] and twice.model_only == ["Yoga"]
     clash = match_labels(["yoga", "yoga"], ["yoga"])
     assert clash.classes == ["yoga", "yoga #1"]
+
+
+def test_xclip_zero_shot_scores_templates_and_errors(tmp_path):
+    from actionbias.models.hf_video import XCLIPZeroShot
+
+    model, processor = hf_tiny.tiny_xclip(seed=1)
+    folder = tmp_path / "xclip"
+    model.save_pretrained(folder)
+    processor.save_pretrained(folder)
+    names = ["air_drumming", "yoga", "bowling"]
+    plain = XCLIPZeroShot.from_pretrained(folder)
+    clips = _clips(2, frames=4, seed=5)
+    scores = plain.class_scores(clips, names)
+    with torch.no_grad():
+        inputs = processor(
+            text=["air drumming", "yoga", "bowling"],
+            videos=[list(c) for c in clips],
+            return_tensors="pt",
+            padding=True,
+        )
+        expected = model(**inputs).logits_per_video.numpy()
+    np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
+    # two templates: the mean of their logits; one text batch or several, the same
+    templated = XCLIPZeroShot(model, processor, templates=("a video of {}.", "{}"), text_batch=2)
+    both = templated.class_scores(clips, names)
+    with torch.no_grad():
+        inputs = processor(
+            text=["a video of air drumming.", "a video of yoga.", "a video of bowling."],
+            videos=[list(c) for c in clips],
+            return_tensors="pt",
+            padding=True,
+        )
+        first = model(**inputs).logits_per_video.numpy()
+    np.testing.assert_allclose(both, (first + expected) / 2, rtol=1e-4, atol=1e-4)
+    # clips of another length are resampled to the model's frames
+    long = _clips(1, frames=12, seed=6)
+    np.testing.assert_allclose(
+        plain.class_scores(long, names), plain.class_scores([long[0][[1, 4, 7, 10]]], names)
+    )
+    videomae, _, _ = _saved(tmp_path, "videomae")
+    with pytest.raises(BadInputError, match="not X-CLIP"):
+        XCLIPZeroShot.from_pretrained(videomae)

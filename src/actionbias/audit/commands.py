@@ -26,7 +26,7 @@ from actionbias.errors import BadInputError
 SUMMARY_KEYS = ("videos", "skipped", "no_answer", "errors", "complete")
 # Kept here (not imported from the runner) so that `actionbias --help` stays light.
 LABEL_SPACE_HELP = (
-    "classes CLIP/SigLIP score and video LLMs' MCQ distractors come from: kinetics400 (the "
+    "classes CLIP/SigLIP/X-CLIP score and video LLMs' MCQ distractors come from: kinetics400 (the "
     "paper's protocol: all 400 Kinetics labels), dataset (the data's own classes) or auto "
     "(default: kinetics400 when every dataset class is a Kinetics-400 class, as for HAT, "
     "Mimetics and Kinetics-50; dataset otherwise). Classifiers answer in their own classes"
@@ -140,7 +140,7 @@ def add_audit_arguments(p: argparse.ArgumentParser) -> None:
         "--model",
         required=True,
         help="checkpoint path | hf:ID (Hugging Face video classifier: VideoMAE, TimeSformer, "
-        "ViViT) | clip:ID | siglip:ID | internvl:ID | openai:MODEL[@BASE_URL]; "
+        "ViViT) | clip:ID | siglip:ID | xclip:ID | internvl:ID | openai:MODEL[@BASE_URL]; "
         "CLIP/SigLIP use the raw class label as the prompt (the paper) unless "
         "?prompts=authors (the model's templates) or ?prompts=TEMPLATE",
     )

@@ -24,6 +24,7 @@ Model strings of the command line (`parse_model_string`)::
     clip:openai/clip-vit-base-patch32        CLIP zero-shot (Hugging Face id or local folder)
     siglip:google/siglip2-base-patch16-224   SigLIP / SigLIP2 zero-shot
     hf:MCG-NJU/videomae-base-finetuned-kinetics   a Hugging Face video classifier (or folder)
+    xclip:microsoft/xclip-base-patch32       X-CLIP zero-shot over the label space
     internvl:OpenGVLab/InternVL3-8B          a local InternVL3 chat model
     openai:gpt-4o-mini                        an OpenAI-compatible endpoint (api.openai.com)
     openai:MODEL@http://localhost:8000/v1     the same at another base URL (vLLM, Ollama...)
@@ -63,7 +64,16 @@ from actionbias.metrics.mcq import MCQuestion
 log = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
-MODEL_TYPES = ("classifier", "hf", "callable", "clip", "siglip", "vlm-local", "vlm-endpoint")
+MODEL_TYPES = (
+    "classifier",
+    "hf",
+    "callable",
+    "clip",
+    "siglip",
+    "xclip",
+    "vlm-local",
+    "vlm-endpoint",
+)
 PROMPT_MODES = ("label", "authors")
 """``label``: the raw class label as the text (the paper); ``authors``: the model's templates."""
 ANSWER_SOURCES = ("logprobs", "text", "scores", "none", "error")
@@ -393,6 +403,48 @@ class HFVideoScorer:
         shifted = logits - logits.max(axis=1, keepdims=True)
         exp = np.exp(shifted)
         return exp / exp.sum(axis=1, keepdims=True)
+
+
+class XCLIPScorer:
+    """X-CLIP zero-shot over the run's class list (its label space), whole clips.
+
+    Frames per clip default to the model's ``num_frames`` (its processor
+    resizes and normalises); the class text is the raw label unless a template
+    is given (``xclip:ID?prompts=a video of {}.``).
+    """
+
+    def __init__(
+        self, model: Any, class_names: Sequence[str], spec: dict[str, Any] | None = None
+    ) -> None:
+        self.model = model
+        self.class_names = list(class_names)
+        self.default_frames = int(model.num_frames)
+        self.name = str(model.name)
+        self.spec = dict(spec) if spec else {"type": "xclip", "id": self.name}
+        self.spec.setdefault("frames", self.default_frames)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        id_or_path: str,
+        class_names: Sequence[str],
+        device: str | None = None,
+        prompts: str = "label",
+    ) -> XCLIPScorer:
+        from actionbias.models.hf_video import XCLIPZeroShot
+
+        templates = ["{}"] if prompts == "label" else [prompts]
+        model = XCLIPZeroShot.from_pretrained(id_or_path, _device(device), templates)
+        return cls(model, class_names, {"type": "xclip", "id": id_or_path, "prompts": prompts})
+
+    def score(self, clips: list[np.ndarray]) -> np.ndarray:
+        scores = np.asarray(self.model.class_scores(clips, self.class_names), dtype=np.float64)
+        if scores.shape != (len(clips), len(self.class_names)):
+            raise ValueError(
+                f"X-CLIP scores of shape {scores.shape} for {len(clips)} clips and "
+                f"{len(self.class_names)} classes"
+            )
+        return scores
 
 
 # ------------------------------------------------------------------------ zero-shot
@@ -785,6 +837,14 @@ def parse_model_string(text: str) -> dict[str, Any]:
             }
         elif kind == "hf":
             spec = {"type": "hf", "id": rest}
+        elif kind == "xclip":
+            prompts = options.pop("prompts", "label")
+            if prompts != "label" and prompts.count("{}") != 1:
+                raise BadInputError(
+                    f"X-CLIP prompts must be label or a template with one {{}}, got {prompts!r}",
+                    where="--model",
+                )
+            spec = {"type": "xclip", "id": rest, "prompts": prompts}
         elif kind == "internvl":
             mode = options.pop("mode", "logprobs")
             if mode not in ("logprobs", "text"):
@@ -812,7 +872,7 @@ def parse_model_string(text: str) -> dict[str, Any]:
         else:
             raise BadInputError(
                 f"unknown model kind {kind!r} in {text!r}: give a checkpoint path or "
-                "hf:ID, clip:ID, siglip:ID, internvl:ID, openai:MODEL[@BASE_URL]",
+                "hf:ID, clip:ID, siglip:ID, xclip:ID, internvl:ID, openai:MODEL[@BASE_URL]",
                 where="--model",
             )
         if options:
@@ -825,7 +885,7 @@ def parse_model_string(text: str) -> dict[str, Any]:
         return {"type": "classifier", "checkpoint": str(path)}
     raise BadInputError(
         "model is neither an existing checkpoint file nor hf:ID, clip:ID, siglip:ID, "
-        "internvl:ID, openai:MODEL[@BASE_URL]",
+        "xclip:ID, internvl:ID, openai:MODEL[@BASE_URL]",
         source=text,
         where="--model",
     )
@@ -853,6 +913,10 @@ def resolve_scorer(
         )
     if kind == "hf":
         return HFVideoScorer.from_pretrained(str(spec["id"]), device=device)
+    if kind == "xclip":
+        return XCLIPScorer.from_pretrained(
+            str(spec["id"]), class_names, device=device, prompts=str(spec.get("prompts", "label"))
+        )
     if kind in ("clip", "siglip"):
         return ZeroShotScorer.from_pretrained(
             kind,

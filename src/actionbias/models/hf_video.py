@@ -185,3 +185,111 @@ class HFVideoClassifier:
             f"HFVideoClassifier(name={self.name!r}, type={self.model_type!r}, "
             f"labels={len(self.labels)}, frames={self.num_frames})"
         )
+
+
+class XCLIPZeroShot:
+    """X-CLIP (``XCLIPModel``) as a zero-shot video classifier: clips x class texts -> logits.
+
+    X-CLIP encodes the whole clip (its ``num_frames`` frames, through its own
+    processor) and conditions each class text on the video (its prompt
+    generator), so the logits come from one forward pass over the clips and all
+    class texts together. The text of a class is the raw label (underscores as
+    spaces) unless ``templates`` say otherwise.
+    """
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        processor: Any,
+        device: str | torch.device = "cpu",
+        name: str | None = None,
+        templates: Sequence[str] = ("{}",),
+        text_batch: int = 512,
+    ):
+        for template in templates:
+            if template.count("{}") != 1:
+                raise ValueError(f"template {template!r} must contain exactly one '{{}}'")
+        self.templates = tuple(templates)
+        vision = getattr(model.config, "vision_config", None)
+        self.num_frames = int(getattr(vision, "num_frames", 0) or 8)
+        self.processor = processor
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.name = name or str(getattr(model.config, "_name_or_path", "") or "xclip")
+        self.text_batch = text_batch
+        self._warned = False
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        id_or_path: str | Path,
+        device: str | torch.device = "cpu",
+        templates: Sequence[str] = ("{}",),
+    ) -> XCLIPZeroShot:
+        from transformers import AutoConfig, AutoProcessor, XCLIPModel
+
+        source = str(id_or_path)
+        try:
+            config = AutoConfig.from_pretrained(source)
+        except (OSError, ValueError) as err:
+            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise BadInputError(f"cannot load a model config: {reason}", source=source) from err
+        if config.model_type != "xclip":
+            raise BadInputError(
+                f"model type {config.model_type!r} is not X-CLIP (xclip)", source=source
+            )
+        model = XCLIPModel.from_pretrained(source)
+        try:
+            processor = AutoProcessor.from_pretrained(source)
+        except (OSError, ValueError) as err:
+            raise BadInputError("no processor beside the X-CLIP model", source=source) from err
+        return cls(model, processor, device=device, name=source, templates=templates)
+
+    def texts(self, class_names: Sequence[str]) -> list[str]:
+        """One text per class (the templates are averaged over by their logits)."""
+        words = [" ".join(str(n).replace("_", " ").split()) for n in class_names]
+        return [template.format(w) for w in words for template in self.templates]
+
+    def _videos(self, clips: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+        videos = []
+        for index, clip in enumerate(clips):
+            if not isinstance(clip, np.ndarray) or clip.ndim != 4 or clip.shape[-1] != 3:
+                shape = getattr(clip, "shape", None)
+                raise ValueError(f"clip {index}: expected (T, H, W, 3) uint8, got {shape}")
+            if clip.shape[0] != self.num_frames:
+                if not self._warned:
+                    log.warning(
+                        "%s takes %d frames; clips of %d frames are resampled uniformly",
+                        self.name,
+                        self.num_frames,
+                        clip.shape[0],
+                    )
+                    self._warned = True
+                clip = clip[uniform_indices(clip.shape[0], self.num_frames)]
+            videos.append(list(clip))
+        return videos
+
+    @torch.inference_mode()
+    def class_scores(self, clips: Sequence[np.ndarray], class_names: Sequence[str]) -> np.ndarray:
+        """(B, C) float64 logits (``logits_per_video``), templates averaged per class."""
+        if len(clips) == 0:
+            raise ValueError("clips must not be empty")
+        texts = self.texts(class_names)
+        pixels = self.processor(videos=self._videos(clips), return_tensors="pt")["pixel_values"]
+        pixels = pixels.to(self.device, dtype=next(self.model.parameters()).dtype)
+        chunks = []
+        for start in range(0, len(texts), self.text_batch):
+            tokens = self.processor.tokenizer(
+                texts[start : start + self.text_batch],
+                padding=True,
+                truncation=True,
+                return_tensors="pt",
+            )
+            out = self.model(
+                input_ids=tokens["input_ids"].to(self.device),
+                attention_mask=tokens["attention_mask"].to(self.device),
+                pixel_values=pixels,
+            )
+            chunks.append(out.logits_per_video.float().cpu())
+        logits = torch.cat(chunks, dim=1).view(len(clips), len(class_names), len(self.templates))
+        return logits.mean(dim=2).numpy().astype(np.float64)
