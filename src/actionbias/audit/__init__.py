@@ -19,14 +19,14 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from actionbias.audit.predictions import (
+from actionbias.audit.rundir import RunDir, read_config, read_run
+from actionbias.audit.summary import compare, summarize
+from actionbias.data.predictions import (
     NO_ANSWER,
     PredictionTable,
     read_predictions,
     write_predictions,
 )
-from actionbias.audit.rundir import RunDir, read_config, read_run
-from actionbias.audit.summary import compare, summarize
 
 _LAZY = {
     "run_audit": "actionbias.audit.runner",

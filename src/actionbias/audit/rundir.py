@@ -42,8 +42,8 @@ from pathlib import Path
 from typing import Any
 
 from actionbias import __version__
-from actionbias.audit.predictions import NO_ANSWER, PredictionTable, read_predictions
 from actionbias.audit.summary import summarize
+from actionbias.data.predictions import NO_ANSWER, PredictionTable, read_predictions
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
 

@@ -44,10 +44,10 @@ from typing import Any
 import numpy as np
 
 from actionbias.audit.mcq_prompt import MCQPrompt
-from actionbias.audit.predictions import SOURCE_FIELDS, has_person_flag
 from actionbias.audit.rundir import QUESTIONS, RunDir
 from actionbias.audit.scorers import MCQReply, describe, parse_model_string, resolve_scorer
 from actionbias.data import ClassLookup, Manifest, VideoRecord, load_manifest
+from actionbias.data.predictions import SOURCE_FIELDS, has_person_flag
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_bytes
 from actionbias.metrics.mcq import (

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from actionbias.audit.predictions import NO_ANSWER, PredictionTable
+from actionbias.data.predictions import NO_ANSWER, PredictionTable
 from actionbias.metrics import (
     bootstrap_mean,
     bootstrap_statistic,
