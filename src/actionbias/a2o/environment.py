@@ -45,7 +45,6 @@ import lightning as L
 import numpy as np
 import torch
 
-from actionbias.a2o.adapter import ADAPTER_MODES
 from actionbias.a2o.data import (
     A2ODataModule,
     FrameCache,
@@ -57,6 +56,7 @@ from actionbias.a2o.data import (
 from actionbias.data import Manifest, SkipLog, VideoRecord
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
+from actionbias.models.object_adapter import ADAPTER_MODES
 from actionbias.train.clips import ClipSpec
 from actionbias.train.dataset import SKIPPED
 from actionbias.train.module import ClassifierModule

@@ -63,7 +63,7 @@ def minilm_prior(encoder: Any = None) -> Callable[[Sequence[str], Sequence[str]]
     def score(items: Sequence[str], classes: Sequence[str]) -> list[float]:
         nonlocal encoder
         if encoder is None:
-            from actionbias.tal.language.text_encoder import MiniLMEncoder
+            from actionbias.models.text_encoder import MiniLMEncoder
 
             encoder = MiniLMEncoder()
         item_vecs = np.asarray(encoder.encode(list(items)), dtype=np.float64)

@@ -33,6 +33,11 @@ in the registry because they do not train here): `ZeroShotVideoClassifier`
 ViViT, with its own image processor) and `InternVLChat` (InternVL3
 multiple-choice answers from text or option-letter log-probs).
 
+Building blocks other packages share: `object_adapter` (A2O's 1x1
+`ObjectAdapter`, used by ``a2o``) and `text_encoder` (the offline MiniLM
+sentence encoder, `MiniLMEncoder`, used by ActionVLM's descriptions and A2O's
+vocabulary mapping).
+
 The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``
 and the backbone options ``depths``, ``width``, ``stem_kernel``,
 ``temporal_kernels``, ``dropout``, ``zero_init_final_bn``, ``clip_size``; the

@@ -33,9 +33,9 @@ import torch
 from torch import Tensor
 from torch.nn import functional as F
 
-from actionbias.a2o.adapter import ADAPTER_MODES, ObjectAdapter, widen_first_conv
 from actionbias.errors import BadInputError
 from actionbias.models.base import VideoClassifier
+from actionbias.models.object_adapter import ADAPTER_MODES, ObjectAdapter, widen_first_conv
 from actionbias.models.registry import build_model, model_entry, register_model
 
 OWN_PREFIXES = ("backbone.", "adapter.")

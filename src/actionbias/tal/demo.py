@@ -532,8 +532,8 @@ def run_tal_demo(
         group_classes_by_ap,
         lap_over_permutations,
     )
+    from actionbias.models.text_encoder import MiniLMEncoder
     from actionbias.tal.language.descriptions import descriptions_for, mismatched_descriptions
-    from actionbias.tal.language.text_encoder import MiniLMEncoder
     from actionbias.tal.report import write_tal_report
     from actionbias.tal.train import torch_threads
 

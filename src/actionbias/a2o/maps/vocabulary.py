@@ -14,7 +14,7 @@ re-interpreted by the sentence encoder:
    thighs + shins, "limb" -> arms + legs); "human", "body", "man", "athlete"... mean
    "person", "face" means "head";
 4. embedding neighbour: cosine similarity of all-MiniLM-L6-v2 sentence embeddings
-   (`actionbias.tal.language.text_encoder.MiniLMEncoder`); the best region counts if
+   (`actionbias.models.text_encoder.MiniLMEncoder`); the best region counts if
    its similarity is at least `threshold` (default 0.65), and every other region within
    `margin` (0.02) of the best is added, so a mirrored pair ("elbow" would otherwise
    pick one arm arbitrarily) or a genuine tie ("basketball": ball 0.674, hoop 0.672)
@@ -145,7 +145,7 @@ class RegionMatch:
 
 
 def _default_encoder() -> Callable[[Sequence[str]], np.ndarray]:
-    from actionbias.tal.language.text_encoder import MiniLMEncoder
+    from actionbias.models.text_encoder import MiniLMEncoder
 
     encoder = MiniLMEncoder()
     return lambda texts: encoder.encode(list(texts)).numpy()

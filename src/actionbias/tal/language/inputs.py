@@ -86,7 +86,7 @@ class CausalLMInputs:
 
 def compact_prompt(texts: Sequence[str], encoder_path: str | None = None) -> Tensor:
     """Description embeddings with the offline MiniLM sentence encoder (one row per text)."""
-    from actionbias.tal.language.text_encoder import MiniLMEncoder
+    from actionbias.models.text_encoder import MiniLMEncoder
 
     encoder = MiniLMEncoder(encoder_path) if encoder_path else MiniLMEncoder()
     with torch.no_grad():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from actionbias.a2o.adapter import ObjectAdapter, widen_first_conv
+from actionbias.models.object_adapter import ObjectAdapter, widen_first_conv
 
 
 @pytest.mark.parametrize("depth", [0, 1, 3])

