@@ -570,9 +570,11 @@ def compare_section(
             how(
                 f"each run minus the baseline run “{baseline}” on the videos both scored, in "
                 "percentage points with the 95 % paired-bootstrap interval; under it the "
-                "p-values of the paired bootstrap · exact McNemar tests. A difference is marked "
-                "better/worse only when both are below 0.05; for SBErr a negative difference is "
-                "the improvement."
+                "p-values of the paired bootstrap · McNemar tests (exact; cluster-adjusted where "
+                "swap videos share a human or background clip; not available, –, where both "
+                "repeat, and the bootstrap, over the same clips, decides alone). A difference is "
+                "marked better/worse only when both are below 0.05; for SBErr a negative "
+                "difference is the improvement."
             ),
             table(columns, rows) if rows else "",
             skipped_note,
