@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from actionbias.a2o.config import A2OTrainConfig
 from actionbias.a2o.data import (
     A2ODataModule,
     FrameCache,
@@ -19,7 +20,7 @@ from actionbias.a2o.data import (
     few_shot,
     make_loader,
 )
-from actionbias.a2o.environment import A2OTrainConfig, TrainEnvironment, load_trial_model
+from actionbias.a2o.environment import TrainEnvironment, load_trial_model
 from actionbias.data import Manifest, SkipLog, VideoRecord
 from actionbias.errors import BadInputError
 from actionbias.synth import generate, read_synthact

@@ -193,8 +193,9 @@ def _policy(args: argparse.Namespace, out: Path) -> Any:
 
 def _environment(args: argparse.Namespace, out: Path) -> Any:
     """The training environment the run/tune options describe."""
+    from actionbias.a2o.config import A2OTrainConfig
     from actionbias.a2o.data import few_shot
-    from actionbias.a2o.environment import A2OTrainConfig, TrainEnvironment
+    from actionbias.a2o.environment import TrainEnvironment
 
     _options(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
     if args.backbone == "vjepa2" and args.crop == 64:

@@ -40,8 +40,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from actionbias.a2o.environment import A2OScorer, A2OTrainConfig, Reward, TrainEnvironment
+from actionbias.a2o.config import A2OTrainConfig
+from actionbias.a2o.environment import Reward, TrainEnvironment
 from actionbias.a2o.policies import LISTING1_BEFORE, PC3D_PLUS_PLUS
+from actionbias.a2o.scorer import A2OScorer
 from actionbias.audit.rundir import differences
 from actionbias.data import Manifest
 from actionbias.errors import BadInputError

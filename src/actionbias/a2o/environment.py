@@ -15,16 +15,10 @@ Compute accounting (paper Table 9): each `Reward` carries the trial's wall time
 (train + eval) and the model's inference time per clip (forward passes only,
 decoding and map loading excluded), both also in ``trial_dir/reward.json``.
 
-Evaluation on any split (test / swap / mimetic) goes through `A2OScorer`, a
-scorer with ``predict_records`` that the audit runner accepts:
-``evaluate_checkpoint(..., out_dir=...)`` writes a regular audit run directory
-(predictions.jsonl, metrics.json) that ``actionbias report`` reads like any other
-model's.
-
-Table 10 of the paper, for configuring real runs (V-JEPA 2 ViT-L; SSv2 / MultiSports
-/ K400): batch 4 / 8 / 4, lr 2e-5 / 7.6e-5 / 1e-4 full-shot (1e-4 / 7.6e-5 few-shot),
-weight decay 1.4e-5 / 6.7e-6 / 1.4e-5, epochs 5 / 20 / 5 (ICRL trials: 1 epoch),
-adapter depth 4 / 0 / 4 full-shot and 0 / 3 few-shot.
+How a trial trains is `actionbias.a2o.config.A2OTrainConfig`; how trained weights
+are scored (validation reward, ``evaluate_checkpoint`` on any split) is
+`actionbias.a2o.scorer.A2OScorer`. `load_trial_model` rebuilds a trial's model
+from its checkpoint.
 """
 
 from __future__ import annotations
@@ -42,31 +36,20 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import lightning as L
-import numpy as np
 import torch
 
-from actionbias.a2o.data import (
-    A2ODataModule,
-    FrameCache,
-    MapClipDataset,
-    MapLoader,
-    make_loader,
-    prepare,
-)
-from actionbias.data import Manifest, SkipLog, VideoRecord
+from actionbias.a2o.config import A2OTrainConfig
+from actionbias.a2o.data import A2ODataModule, FrameCache, MapLoader
+from actionbias.a2o.scorer import A2OScorer, EvalResult, summarise
+from actionbias.data import Manifest, SkipLog
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
-from actionbias.models.object_adapter import ADAPTER_MODES
-from actionbias.train.clips import ClipSpec
-from actionbias.train.dataset import SKIPPED
 from actionbias.train.module import ClassifierModule
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "a2o"
 WEIGHTS = "weights.ckpt"
-OPTIMIZERS = ("adam", "adamw", "sgd")
-SCHEDULERS = ("none", "cosine")
 
 QUIET = (
     r".*does not have many workers.*",
@@ -99,127 +82,6 @@ def quiet_lightning() -> Iterator[None]:
 
 
 @dataclass
-class A2OTrainConfig:
-    """How each trial trains: recogniser, schedule, adapter, clip preprocessing, hardware.
-
-    ``pretrained`` is the backbone's weights (a Slow-only checkpoint file, a V-JEPA 2
-    Hugging Face id or folder), reloaded at the start of every trial.
-    ``backbone_options`` are the backbone's own registry options (``width``,
-    V-JEPA 2's ``config`` ...). ``preload`` None: keep decoded clips and maps in
-    RAM when they fit in ``cache_limit_mb``.
-    """
-
-    backbone: str = "slow_tiny"
-    backbone_options: dict[str, Any] = field(default_factory=dict)
-    pretrained: str | None = None
-    epochs: int = 1
-    batch_size: int = 8
-    eval_batch_size: int | None = None
-    lr: float = 1e-3
-    weight_decay: float = 0.0
-    optimizer: str = "adamw"
-    scheduler: str = "none"
-    label_smoothing: float = 0.0
-    gradient_clip_val: float | None = None
-    adapter_depth: int = 0
-    adapter_features: int = 16
-    adapter_hidden: int = 64
-    mode: str = "add"
-    num_frames: int = 8
-    sampling: str = "uniform"
-    stride: int = 1
-    short_side: int | None = None
-    crop_size: int | None = 64
-    mean: tuple[float, float, float] = (0.45, 0.45, 0.45)
-    std: tuple[float, float, float] = (0.225, 0.225, 0.225)
-    seed: int = 0
-    precision: str = "32-true"
-    accelerator: str = "cpu"
-    deterministic: bool = True
-    num_workers: int = 0
-    preload: bool | None = None
-    cache_limit_mb: float = 4096.0
-
-    def __post_init__(self) -> None:
-        def positive(name: str, value: Any) -> None:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise BadInputError(
-                    f"{name} must be a positive integer, got {value!r}", where=f"field {name}"
-                )
-
-        for name in ("epochs", "batch_size", "num_frames", "adapter_features", "adapter_hidden"):
-            positive(name, getattr(self, name))
-        if self.eval_batch_size is not None:
-            positive("eval_batch_size", self.eval_batch_size)
-        if self.adapter_depth < 0:
-            raise BadInputError(
-                f"adapter_depth must be >= 0, got {self.adapter_depth}", where="field adapter_depth"
-            )
-        if not self.lr > 0 or self.weight_decay < 0:
-            raise BadInputError(
-                f"need lr > 0 and weight_decay >= 0, got {self.lr} and {self.weight_decay}",
-                where="field lr",
-            )
-        choices = (
-            ("optimizer", OPTIMIZERS),
-            ("scheduler", SCHEDULERS),
-            ("mode", ADAPTER_MODES),
-        )
-        for name, allowed in choices:
-            if getattr(self, name) not in allowed:
-                raise BadInputError(
-                    f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}",
-                    where=f"field {name}",
-                )
-        self.mean = tuple(float(v) for v in self.mean)  # type: ignore[assignment]
-        self.std = tuple(float(v) for v in self.std)  # type: ignore[assignment]
-
-    def clip_spec(self) -> ClipSpec:
-        return ClipSpec(
-            num_frames=self.num_frames,
-            sampling=self.sampling,
-            stride=self.stride,
-            short_side=self.short_side,
-            crop_size=self.crop_size,
-            mean=self.mean,
-            std=self.std,
-        )
-
-    def model_options(self, num_maps: int, pretrained: bool = True) -> dict[str, Any]:
-        """Registry options of the ``a2o`` model for ``num_maps`` object queries."""
-        options: dict[str, Any] = {
-            "backbone": self.backbone,
-            "num_maps": int(num_maps),
-            "adapter_depth": self.adapter_depth,
-            "adapter_features": self.adapter_features,
-            "adapter_hidden": self.adapter_hidden,
-            "mode": self.mode,
-            "backbone_options": dict(self.backbone_options),
-        }
-        if pretrained and self.pretrained:
-            options["pretrained"] = self.pretrained
-        if self.backbone == "vjepa2":
-            # V-JEPA 2 re-normalises from the project's mean/std to its own: tell it which.
-            options["backbone_options"].setdefault("input_mean", list(self.mean))
-            options["backbone_options"].setdefault("input_std", list(self.std))
-        return options
-
-    def optim(self) -> dict[str, Any]:
-        return {
-            "optimizer": self.optimizer,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "scheduler": self.scheduler,
-            "label_smoothing": self.label_smoothing,
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        out = dataclasses.asdict(self)
-        out["mean"], out["std"] = list(self.mean), list(self.std)
-        return out
-
-
-@dataclass
 class Reward:
     """One trial's outcome (r_t of Algorithm 1 plus what the history and reports need)."""
 
@@ -233,143 +95,12 @@ class Reward:
         return dataclasses.asdict(self)
 
 
-@dataclass
-class EvalResult:
-    """Accuracy of trained weights on one split, with every clip's prediction."""
-
-    accuracy: float
-    classwise: dict[str, float]
-    predictions: list[dict[str, Any]]
-    skipped: int
-    ms_per_clip: float
-    run_dir: str | None = None
-    metrics: dict[str, Any] | None = None
-
-    @property
-    def clips(self) -> int:
-        return len(self.predictions)
-
-
 class Environment(Protocol):
     classes: list[str]
 
     def evaluate(self, objects: Sequence[str], trial_dir: Path) -> Reward: ...
 
 
-# --------------------------------------------------------------------------- scoring
-class A2OScorer:
-    """A trained model as an audit scorer: records -> class scores, maps included.
-
-    ``predict_records`` decodes each clip with the training preprocessing, loads its
-    maps for ``objects`` from the store and runs the model; `run_audit` calls it, and
-    `TrainEnvironment` uses it directly. Every yielded batch is also kept in
-    ``results`` (record, scores) and the time of the forward passes in
-    ``forward_seconds``.
-    """
-
-    def __init__(
-        self,
-        model: torch.nn.Module,
-        classes: Sequence[str],
-        spec: ClipSpec,
-        objects: Sequence[str] = (),
-        store: MapLoader | None = None,
-        name: str = "a2o",
-        frames: FrameCache | None = None,
-        spec_info: dict[str, Any] | None = None,
-    ) -> None:
-        if objects and store is None:
-            raise BadInputError("objects were given but no map store", where="objects")
-        self.model = model
-        self.classes = list(classes)
-        self.class_names = self.classes
-        self.spec_clip = spec
-        self.objects = list(objects)
-        self.store = store
-        self.name = name
-        self.default_frames = spec.num_frames
-        self.spec = {"type": "a2o", "id": name, "objects": self.objects, **(spec_info or {})}
-        self.frames = frames
-        self.results: list[tuple[VideoRecord, np.ndarray]] = []
-        self.forward_seconds = 0.0
-
-    def _device(self) -> torch.device:
-        return next(self.model.parameters()).device
-
-    def predict_records(
-        self, records: Sequence[VideoRecord], batch_size: int, frames: int, on_skip: Any
-    ) -> Iterator[tuple[list[VideoRecord], np.ndarray]]:
-        spec = self.spec_clip
-        cache = self.frames
-        if frames != spec.num_frames:
-            spec = dataclasses.replace(spec, num_frames=int(frames))
-            cache = None
-        skip_log = SkipLog()
-        records = list(records)
-        if cache is not None:
-            # In-memory path: decode (or reuse) everything, then batch.
-            kept, clips = prepare(records, cache, self.store, self.objects, skip_log)
-            dataset = MapClipDataset(kept, spec, self.objects, self.store, clips)
-            for item in skip_log.items:
-                on_skip(next(r for r in records if r.id == item.id), item.reason)
-        else:
-            dataset = MapClipDataset(records, spec, self.objects, self.store)
-        by_id = {r.id: r for r in records}
-        device = self._device()
-        self.model.eval()
-        for batch in make_loader(dataset, batch_size, shuffle=False):
-            for record_id, _path, reason in batch.get(SKIPPED, ()):
-                on_skip(by_id[record_id], reason)
-            if "label" not in batch:
-                continue
-            inputs = {
-                key: batch[key].to(device, non_blocking=True)
-                for key in ("video", "maps")
-                if key in batch
-            }
-            if device.type == "cuda":
-                torch.cuda.synchronize(device)
-            started = time.perf_counter()
-            with torch.inference_mode():
-                logits = self.model(inputs)
-            scores = logits.float().cpu().numpy()
-            self.forward_seconds += time.perf_counter() - started
-            chosen = [dataset.record_of(int(i)) for i in batch["index"].tolist()]
-            self.results.extend(zip(chosen, scores, strict=True))
-            yield chosen, scores
-
-
-def summarise(
-    results: Sequence[tuple[VideoRecord, np.ndarray]], classes: Sequence[str]
-) -> tuple[float, dict[str, float], list[dict[str, Any]]]:
-    """Overall accuracy, accuracy per class present, and one prediction row per clip."""
-    rows: list[dict[str, Any]] = []
-    per_class: dict[int, list[float]] = {}
-    for record, scores in results:
-        predicted = int(np.argmax(scores))
-        correct = record.label_id is not None and predicted == record.label_id
-        rows.append(
-            {
-                "id": record.id,
-                "label": record.label,
-                "label_id": record.label_id,
-                "predicted": classes[predicted],
-                "predicted_id": predicted,
-                "correct": bool(correct),
-                "scores": [float(s) for s in scores],
-            }
-        )
-        if record.label_id is not None:
-            per_class.setdefault(record.label_id, []).append(float(correct))
-    labelled = [row["correct"] for row in rows if row["label_id"] is not None]
-    accuracy = float(np.mean(labelled)) if labelled else float("nan")
-    classwise = {
-        classes[c]: float(np.mean(per_class[c])) for c in range(len(classes)) if c in per_class
-    }
-    return accuracy, classwise, rows
-
-
-# --------------------------------------------------------------------------- training
 class TrainEnvironment:
     """Trains the ``a2o`` recogniser on ``train`` with an object set and scores ``val``.
 
