@@ -6,10 +6,13 @@ the vocabulary mapping in `actionbias.models.text_encoder`):
 
 * `maps` - detectors -> per-query likelihood maps (synth-oracle, pose, owlv2,
   grounding-dino), cached per (video, query, backend) by `maps.MapStore`;
-* `data`, `environment` - clips + aligned maps, and `TrainEnvironment`: one ICRL
-  trial (fresh recogniser, Lightning training, validation reward);
-* `task`, `concepts`, `policies`, `llm_policy`, `search_policy` - the task
-  description of Listing 2, reply parsing, the LLM policy and the baselines
+* `data` - clips + aligned maps; `config` - `A2OTrainConfig`, how each trial
+  trains; `environment` - `TrainEnvironment`: one ICRL trial (fresh recogniser,
+  Lightning training, validation reward); `scorer` - `A2OScorer`, trained
+  weights scored on any split (an audit scorer);
+* `task`, `concepts` - the task description of Listing 2, reply parsing;
+  `policy_base` - the trial record, the policy protocol and `LLMPolicyBase`;
+  `llm_policy` - the LLM policy; `policies`, `search_policy` - the baselines
   (fixed, static prompts, prompt pool, OOD history, offline search);
 * `loop` - Algorithm 1 (`run_icrl`), resumable; `protocols` - few-shot subsets,
   repeated runs with paired t-tests, the background-removal ablation;

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from actionbias.a2o.concepts import DEFAULT_MAX_WORDS
-from actionbias.a2o.policies import ProposedSet, Trial, _LLMBase
+from actionbias.a2o.policy_base import LLMPolicyBase, ProposedSet, Trial
 from actionbias.a2o.task import TaskDescription, describe
 from actionbias.llm import ChatClient
 
 
-class LLMPolicy(_LLMBase):
+class LLMPolicy(LLMPolicyBase):
     """pi_phi(a | s_t, c): the LLM agent with the trial history in context.
 
     `temperature` defaults to 1.0 (the sampling a chat model is tuned for; the

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from actionbias import __version__
-from actionbias.a2o.policies import (
+from actionbias.a2o.policy_base import (
     FAILED,
     INJECTED,
     OK,

@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from actionbias.a2o.policies import RUN, ProposedSet, Trial, normalise_objects
+from actionbias.a2o.policy_base import RUN, ProposedSet, Trial, normalise_objects
 from actionbias.a2o.task import TaskDescription
 from actionbias.errors import BadInputError
 

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from actionbias.errors import BadInputError
 
 if TYPE_CHECKING:
-    from actionbias.a2o.policies import Trial
+    from actionbias.a2o.policy_base import Trial
 
 PAPER_DETECTOR = "Grounded SAM2"
 
