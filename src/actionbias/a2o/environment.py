@@ -285,10 +285,6 @@ class TrainEnvironment:
             "val": fingerprint(self.val),
         }
 
-    def load_weights(self, weights: str | Path, objects: Sequence[str]) -> torch.nn.Module:
-        """The trained model of a trial (its own class list and options; no pretrained reload)."""
-        return load_trial_model(weights, len(self._check_objects(objects)))
-
     def evaluate_checkpoint(
         self,
         weights: str | Path,

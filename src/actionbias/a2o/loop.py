@@ -110,10 +110,6 @@ class ICRLResult:
     def best_objects(self) -> list[str]:
         return list(self.best.objects)
 
-    @property
-    def best_weights(self) -> str | None:
-        return self.best.weights
-
 
 def environment_settings(env: Any) -> dict[str, Any]:
     """What identifies an environment in config.json.

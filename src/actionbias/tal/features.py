@@ -42,10 +42,6 @@ class FeatureGrid:
         """Grid position (in steps) of time 0 relative to feature 0's centre."""
         return 0.5 * self.num_frames / self.feat_stride
 
-    @property
-    def seconds_per_step(self) -> float:
-        return self.feat_stride / self.fps
-
     def to_grid(self, seconds: np.ndarray | Tensor) -> np.ndarray | Tensor:
         """Seconds -> fractional feature index (feature i's centre is index i)."""
         return seconds * self.fps / self.feat_stride - self.offset

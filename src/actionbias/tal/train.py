@@ -396,7 +396,3 @@ def load_detector(path: str | Path) -> tuple[ActionFormer, dict]:
     except (OSError, KeyError, RuntimeError, TypeError, EOFError) as err:
         raise BadInputError(f"not a detector checkpoint: {err}", source=path) from err
     return model.eval(), payload.get("extra", {})
-
-
-def config_dict(cfg: TrainConfig) -> dict:
-    return asdict(cfg)

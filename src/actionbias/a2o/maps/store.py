@@ -313,10 +313,6 @@ class MapStore:
             _, dropped = self._memory.popitem(last=False)
             self._memory_used -= dropped.nbytes
 
-    def clear_memory(self) -> None:
-        self._memory.clear()
-        self._memory_used = 0
-
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_memory"] = OrderedDict()
