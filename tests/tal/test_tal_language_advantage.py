@@ -7,13 +7,12 @@ import math
 import pytest
 import torch
 
+from actionbias.tal import detector as detector_mod
+from actionbias.tal.assign import assign_targets
 from actionbias.tal.language import advantage as A
 from actionbias.tal.language.ablations import ABLATIONS, AblationConfig, ablation_config
 from actionbias.tal.language.model import CompactLanguageModel
-
-detector_mod = pytest.importorskip("actionbias.tal.detector")
-from actionbias.tal.assign import assign_targets  # noqa: E402
-from actionbias.tal.losses import detection_loss, sigmoid_focal_loss  # noqa: E402
+from actionbias.tal.losses import detection_loss, sigmoid_focal_loss
 
 C, T, NUM_CLASSES = 16, 32, 3
 
