@@ -10,7 +10,7 @@ import torch
 
 from actionbias.errors import BadInputError
 from actionbias.tal.features import FeatureGrid, TALSample
-from actionbias.tal.train import TrainConfig, build_detector, torch_threads, train_detector
+from actionbias.tal.train import TALTrainConfig, build_detector, torch_threads, train_detector
 
 GRID = FeatureGrid(feat_stride=4, num_frames=16, fps=30.0)
 
@@ -56,7 +56,7 @@ def _detector(seed: int):
     )  # fmt: skip
 
 
-CFG = TrainConfig(epochs=4, batch_size=2, lr=1e-3, warmup_epochs=1, seed=3, ema_decay=0.9)
+CFG = TALTrainConfig(epochs=4, batch_size=2, lr=1e-3, warmup_epochs=1, seed=3, ema_decay=0.9)
 
 
 def _assert_same(a: dict, b: dict) -> None:

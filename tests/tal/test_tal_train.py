@@ -12,7 +12,7 @@ from actionbias.metrics.tal import evaluate_detection
 from actionbias.tal.features import FeatureGrid, TALSample, collate_samples
 from actionbias.tal.inference import detect, results_json
 from actionbias.tal.train import (
-    TrainConfig,
+    TALTrainConfig,
     build_detector,
     load_detector,
     save_detector,
@@ -77,7 +77,7 @@ def test_detector_overfits_synthetic_features(tmp_path, one_thread) -> None:
         downsample_blocks=3,
         max_seq_len=64,
     )
-    cfg = TrainConfig(epochs=50, batch_size=6, lr=3e-3, warmup_epochs=3, ema_decay=0.9)
+    cfg = TALTrainConfig(epochs=50, batch_size=6, lr=3e-3, warmup_epochs=3, ema_decay=0.9)
     t0 = time.perf_counter()
     result = train_detector(model, samples, cfg)
     elapsed = time.perf_counter() - t0
@@ -138,7 +138,7 @@ def test_training_is_deterministic_under_a_seed(one_thread) -> None:
             downsample_blocks=1,
             max_seq_len=32,
         )
-        cfg = TrainConfig(epochs=2, batch_size=1, lr=1e-3, warmup_epochs=1, seed=5)
+        cfg = TALTrainConfig(epochs=2, batch_size=1, lr=1e-3, warmup_epochs=1, seed=5)
         return [row["total"] for row in train_detector(model, samples, cfg).history]
 
     assert run() == run()

@@ -40,7 +40,7 @@ import torch
 
 from actionbias.a2o.config import A2OTrainConfig
 from actionbias.a2o.data import A2ODataModule, FrameCache, MapLoader
-from actionbias.a2o.scorer import A2OScorer, EvalResult, summarise
+from actionbias.a2o.scorer import A2OEvalResult, A2OScorer, summarise
 from actionbias.data import Manifest, SkipLog
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
@@ -293,7 +293,7 @@ class TrainEnvironment:
         out_dir: str | Path | None = None,
         name: str | None = None,
         batch_size: int | None = None,
-    ) -> EvalResult:
+    ) -> A2OEvalResult:
         """Accuracy, class-wise accuracy and per-clip predictions of trial weights on a split.
 
         With ``out_dir`` the predictions are written as an audit run directory through
@@ -343,7 +343,7 @@ class TrainEnvironment:
             skip_count = len(skipped)
         accuracy, classwise, rows = summarise(scorer.results, self.classes)
         ms = 1000.0 * scorer.forward_seconds / max(1, len(scorer.results))
-        return EvalResult(
+        return A2OEvalResult(
             accuracy,
             classwise,
             rows,

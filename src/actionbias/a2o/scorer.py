@@ -27,7 +27,7 @@ from actionbias.train.dataset import SKIPPED
 
 
 @dataclass
-class EvalResult:
+class A2OEvalResult:
     """Accuracy of trained weights on one split, with every clip's prediction."""
 
     accuracy: float

@@ -231,7 +231,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from actionbias.tal.actionvlm import build_tal_model, save_tal_model
     from actionbias.tal.config import resolve
     from actionbias.tal.inference import InferenceConfig, results_json
-    from actionbias.tal.train import TrainConfig, fit
+    from actionbias.tal.train import TALTrainConfig, fit
 
     resolve(args, args.tal_train_actions, args.config, args.sets)
     out = Path(args.out)
@@ -247,7 +247,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     except OSError as err:  # a Hugging Face folder or id that cannot be loaded
         raise BadInputError(f"cannot load the language model: {err}", where="--lm") from err
     inputs = _language_inputs(args, spec, train_set.classes)
-    cfg = TrainConfig(
+    cfg = TALTrainConfig(
         epochs=args.epochs,
         batch_size=args.batch_size,
         lr=args.lr,

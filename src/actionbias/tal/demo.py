@@ -278,11 +278,11 @@ def build_model(kind: str, in_dim: int, num_classes: int, settings: TALDemoSetti
 
 
 def train_config(settings: TALDemoSettings, seed: int):
-    """The demo's `TrainConfig`: its lr for every group (the compact language model is
+    """The demo's `TALTrainConfig`: its lr for every group (the compact language model is
     trained from scratch, not LoRA-adapted), warm-up over a tenth of the epochs, no EMA."""
-    from actionbias.tal.train import TrainConfig
+    from actionbias.tal.train import TALTrainConfig
 
-    return TrainConfig(
+    return TALTrainConfig(
         epochs=settings.epochs,
         batch_size=settings.batch_size,
         lr=settings.lr,

@@ -51,7 +51,7 @@ from actionbias.tal.losses import DetectionLossConfig
 
 
 @dataclass
-class TrainConfig:
+class TALTrainConfig:
     epochs: int = 30
     batch_size: int = 2
     lr: float = 1e-4  # detection head and every layer trained from scratch (paper: 1e-4)
@@ -70,7 +70,7 @@ class TrainConfig:
     num_threads: int | None = None  # torch CPU threads while training; None keeps torch's
 
 
-# keys of TrainConfig that change speed, not results: a run may resume with other values
+# keys of TALTrainConfig that change speed, not results: a run may resume with other values
 RUNTIME_KEYS = ("device", "num_workers", "num_threads")
 
 
@@ -95,7 +95,7 @@ def torch_threads(n: int | None) -> Iterator[None]:
 
 
 @dataclass
-class TrainResult:
+class TALTrainResult:
     model: nn.Module
     ema_model: nn.Module
     history: list[dict[str, float]] = field(default_factory=list)
@@ -176,7 +176,7 @@ def _loss_settings(loss_cfg: DetectionLossConfig) -> dict[str, Any]:
 def training_settings(
     model: nn.Module,
     dataset: Dataset,
-    cfg: TrainConfig,
+    cfg: TALTrainConfig,
     loss_cfg: DetectionLossConfig,
     extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
@@ -202,7 +202,7 @@ LanguageInputs = Callable[[dict[str, Any], bool], dict[str, Any]]
 def fit(
     model: nn.Module,
     dataset: Dataset,
-    cfg: TrainConfig | None = None,
+    cfg: TALTrainConfig | None = None,
     loss_cfg: DetectionLossConfig | None = None,
     on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
     *,
@@ -210,7 +210,7 @@ def fit(
     state_path: str | Path | None = None,
     settings: dict[str, Any] | None = None,
     stop_after: int | None = None,
-) -> TrainResult:
+) -> TALTrainResult:
     """Train an `ActionVLM` (any ablation, vision-only included) on a `TALFeatureDataset`.
 
     `language_inputs(batch, train)`: the language model's keyword inputs for a
@@ -223,7 +223,7 @@ def fit(
     many epochs in total (the run can be resumed later); None trains to the end.
     Returns the model and its EMA copy (the model itself without EMA).
     """
-    cfg = cfg or TrainConfig()
+    cfg = cfg or TALTrainConfig()
     loss_cfg = loss_cfg or DetectionLossConfig()
     with torch_threads(cfg.num_threads):
         return _fit(
@@ -235,14 +235,14 @@ def fit(
 def train_detector(
     model: ActionFormer,
     dataset: Dataset,
-    cfg: TrainConfig | None = None,
+    cfg: TALTrainConfig | None = None,
     loss_cfg: DetectionLossConfig | None = None,
     on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
     *,
     state_path: str | Path | None = None,
     settings: dict[str, Any] | None = None,
     stop_after: int | None = None,
-) -> TrainResult:
+) -> TALTrainResult:
     """The vision-only detector through `fit`; returns the detector and its EMA copy."""
     wrapped = ActionVLM(model, None, "vision-only")
     result = fit(
@@ -255,20 +255,20 @@ def train_detector(
         settings=settings,
         stop_after=stop_after,
     )
-    return TrainResult(model, result.ema_model.detector, result.history)
+    return TALTrainResult(model, result.ema_model.detector, result.history)
 
 
 def _fit(
     model: nn.Module,
     dataset: Dataset,
-    cfg: TrainConfig,
+    cfg: TALTrainConfig,
     loss_cfg: DetectionLossConfig,
     on_epoch: Callable[[int, dict[str, Any]], None] | None,
     language_inputs: LanguageInputs | None,
     state_path: str | Path | None,
     settings: dict[str, Any] | None,
     stop_after: int | None,
-) -> TrainResult:
+) -> TALTrainResult:
     torch.manual_seed(cfg.seed)
     device = torch.device(cfg.device)
     model.to(device).train()
@@ -360,7 +360,7 @@ def _fit(
         if on_epoch is not None:
             on_epoch(epoch, row)
     model.eval()
-    return TrainResult(model, ema.module if ema is not None else model, history)
+    return TALTrainResult(model, ema.module if ema is not None else model, history)
 
 
 def detector_options(model: ActionFormer) -> dict:
