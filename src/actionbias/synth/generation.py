@@ -41,9 +41,16 @@ from actionbias.synth.actions import ACTIONS, REVERSED_PAIRS
 from actionbias.synth.body import PART_NAMES
 from actionbias.synth.config import SPLITS, SynthConfig, resolve_config
 from actionbias.synth.files import save_masks, write_json, write_text
-from actionbias.synth.plan import Plan, PlannedClip, PlannedVideo, make_plan
+from actionbias.synth.plan import (
+    Plan,
+    PlannedClip,
+    PlannedVideo,
+    make_plan,
+    mimetic_scene_names,
+    scene_sets,
+)
 from actionbias.synth.render import render_clip
-from actionbias.synth.scenes import NEUTRAL_SCENES, scene_elements
+from actionbias.synth.scenes import NEUTRAL_SCENES, PROP_NAMES, scene_elements
 from actionbias.video import write_frame_folder, write_video
 
 FORMAT_VERSION = "synthact-1"
@@ -59,6 +66,10 @@ MANAGED = (
     "generation.json",
 )
 VIDEO_PRESET = "medium"
+#: One encoder thread: x264's bitstream depends on thread scheduling, so this is what
+#: makes "same seed, same bytes" hold under any load (measured cost in
+#: benchmarks/synth.py; the worker pool keeps both cores busy anyway).
+ENCODER_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,7 @@ def _run_job(job: _Job) -> dict[str, Any]:
             fps=spec.fps,
             crf=job.crf,
             preset=VIDEO_PRESET,
+            threads=ENCODER_THREADS,
         )
         if job.hat:
             for kind, frames in (("ori", clip.frames), ("inp", clip.background)):
@@ -124,6 +136,7 @@ def _run_job(job: _Job) -> dict[str, Any]:
             fps=spec.fps,
             crf=job.crf,
             preset=VIDEO_PRESET,
+            threads=ENCODER_THREADS,
         )
         save_masks(out / "untrimmed" / "masks" / f"{item.video_id}.npz", {"person": person})
         name = item.video_id
@@ -258,11 +271,13 @@ def _description(plan: Plan, preset: str) -> dict[str, Any]:
         "config": config.to_json(),
         "classes": list(config.classes),
         "home_scenes": {c: ACTIONS[c].home_scene for c in config.classes},
+        "scene_sets": {c: [[n, w] for n, w in ws] for c, ws in scene_sets(config).items()},
         "objects": {c: ACTIONS[c].object for c in config.classes},
         "reversed_pairs": [
             list(p) for p in REVERSED_PAIRS if p[0] in config.classes and p[1] in config.classes
         ],
         "neutral_scenes": list(NEUTRAL_SCENES),
+        "mimetic_scenes": mimetic_scene_names(config),
         "counts": counts,
         "clip_seconds": config.frames / config.fps,
         "masks": {
@@ -270,6 +285,7 @@ def _description(plan: Plan, preset: str) -> dict[str, Any]:
             "body_parts": list(PART_NAMES),
             "objects": sorted({ACTIONS[c].object for c in config.classes if ACTIONS[c].object}),
             "scene_elements": {name: list(scene_elements(name)) for name in scenes_used},
+            "props": list(PROP_NAMES) if config.props[1] > 0 else [],
         },
         "hat_splits": list(config.hat_splits),
     }

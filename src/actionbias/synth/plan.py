@@ -9,7 +9,8 @@
   B != A rendered on B's home scene. B cycles through the other classes from a
   random offset, so (A, B) pairs are balanced as far as counts allow, and the
   least-used background clip of B is taken each time.
-* mimetic (Mimetics analogue): fresh actors on the neutral studios, no objects.
+* mimetic (Mimetics analogue): fresh actors, no objects, on scenes no class of
+  the configuration is filmed in (`mimetic_scene_names`).
 * untrimmed: videos with 2-6 instances on one class's home scene; about half
   the instances are that class, the rest random other classes; the actor
   holds that class's object (if any) for the whole video. 70 % of the videos
@@ -83,6 +84,28 @@ def home_scene(label: str) -> str:
     return ACTIONS[label].home_scene
 
 
+def scene_sets(config: SynthConfig) -> dict[str, list[tuple[str, float]]]:
+    """Each class's home set: (scene, probability) pairs, its own home scene first.
+
+    With `scene_sets` = m > 1, class i is also filmed on the home scenes of classes
+    i+1 .. i+m-1 (cyclically, in the configuration's class order), so every scene
+    belongs to m classes and says "one of these m" rather than naming one class; its
+    own home scene keeps `home_weight`, the shared ones split the rest evenly. This
+    is the Kinetics situation: "playing basketball" spans many courts, and a court
+    also hosts "dribbling" and "shooting hoops".
+    """
+    classes = list(config.classes)
+    m = config.scene_sets
+    if m <= 1:
+        return {c: [(home_scene(c), 1.0)] for c in classes}
+    rest = (1.0 - config.home_weight) / (m - 1)
+    return {
+        c: [(home_scene(c), config.home_weight)]
+        + [(home_scene(classes[(i + j) % len(classes)]), rest) for j in range(1, m)]
+        for i, c in enumerate(classes)
+    }
+
+
 def clip_seconds(config: SynthConfig) -> int:
     """Whole seconds the Kinetics name claims for a clip of `frames` at `fps` (rounded up)."""
     return max(1, math.ceil(config.frames / config.fps - 1e-9))
@@ -111,10 +134,10 @@ def _new_clip(
         frames=config.frames,
         size=config.size,
         fps=config.fps,
-        actor=sample_actor(streams["actor"]),
+        actor=sample_actor(streams["actor"], config.actor_height),
         motion=sample_motion(label, streams["motion"]),
         actor_camera=camera,
-        scene=SceneSpec(scene, sample_seed(streams["scene"])),
+        scene=scene_spec(config, scene, streams["scene"]),
         scene_camera=camera,
         object=obj,
     )
@@ -126,6 +149,21 @@ def _new_clip(
         time_end=end,
         scene=scene,
         object=obj_name,
+    )
+
+
+def scene_spec(config: SynthConfig, name: str, rng: np.random.Generator) -> SceneSpec:
+    """A clip's scene: the painter's seed first, then (if enabled) its prop count."""
+    seed = sample_seed(rng)
+    lo, hi = config.props
+    props = int(rng.integers(lo, hi + 1)) if hi > 0 else 0
+    return SceneSpec(
+        name,
+        seed,
+        lighting=config.lighting,
+        props=props,
+        contrast=config.scene_contrast,
+        blur=config.scene_blur,
     )
 
 
@@ -146,19 +184,38 @@ def assign_scenes(config: SynthConfig, seed: int, split: str) -> list[tuple[str,
     total = per_class * len(classes)
     home_total = math.floor(config.correlation * total + 0.5)
     off_counts = _even_counts(total - home_total, len(classes), rng)
+    sets = scene_sets(config)
     out: list[tuple[str, str]] = []
     for label, n_off in zip(classes, off_counts, strict=True):
         others = [home_scene(c) for c in classes if c != label]
         order = [others[int(i)] for i in rng.permutation(len(others))]
         off_positions = set(int(i) for i in rng.permutation(per_class)[: min(n_off, per_class)])
+        home = _home_draws(sets[label], per_class - len(off_positions), rng)
         k = 0
         for position in range(per_class):
             if position in off_positions:
                 out.append((label, order[k % len(order)]))
                 k += 1
             else:
-                out.append((label, home_scene(label)))
+                out.append((label, home.pop()))
     return out
+
+
+def _home_draws(options: list[tuple[str, float]], n: int, rng: np.random.Generator) -> list[str]:
+    """`n` scenes of a home set in proportion to their weights (largest remainder), shuffled.
+
+    Counts rather than independent draws keep a 30-clip class close to its stated
+    mix; a single-scene set draws nothing from `rng` (the first presets' plans).
+    """
+    if len(options) == 1:
+        return [options[0][0]] * n
+    weights = np.array([w for _, w in options], np.float64)
+    exact = weights / weights.sum() * n
+    counts = np.floor(exact).astype(int)
+    for i in np.argsort(-(exact - counts), kind="stable")[: n - int(counts.sum())]:
+        counts[i] += 1
+    scenes = [name for (name, _), c in zip(options, counts, strict=True) for _ in range(c)]
+    return [scenes[int(i)] for i in rng.permutation(len(scenes))]
 
 
 def plan_trimmed(config: SynthConfig, seed: int, split: str) -> list[PlannedClip]:
@@ -176,8 +233,10 @@ def plan_swap(config: SynthConfig, seed: int, test: list[PlannedClip]) -> list[P
     for clip in test:
         by_class[clip.spec.label].append(clip)  # type: ignore[index]
     backgrounds: dict[str, list[PlannedClip]] = {}
+    sets = scene_sets(config)
     for label in classes:
-        pool = [c for c in by_class[label] if c.scene == home_scene(label)] or by_class[label]
+        home = {name for name, _ in sets[label]}
+        pool = [c for c in by_class[label] if c.scene in home] or by_class[label]
         backgrounds[label] = [pool[int(i)] for i in rng.permutation(len(pool))]
     usage: dict[str, int] = defaultdict(int)
     swaps: list[PlannedClip] = []
@@ -228,10 +287,24 @@ def plan_swap(config: SynthConfig, seed: int, test: list[PlannedClip]) -> list[P
     return swaps
 
 
+def mimetic_scene_names(config: SynthConfig) -> list[str]:
+    """Scenes of the mimetic split: never seen with any class of the configuration.
+
+    ``studios``: the two neutral studios only (the first presets). ``unused``: the
+    library's home scenes that no class of this configuration is filmed in (real
+    places, out of context, as Mimetics' clips are), then the studios.
+    """
+    if config.mimetic_scenes == "studios":
+        return list(NEUTRAL_SCENES)
+    used = {name for options in scene_sets(config).values() for name, _ in options}
+    unused = [ACTIONS[c].home_scene for c in ACTIONS if ACTIONS[c].home_scene not in used]
+    return list(dict.fromkeys(unused)) + list(NEUTRAL_SCENES)
+
+
 def plan_mimetic(config: SynthConfig, seed: int) -> list[PlannedClip]:
     """Actors on neutral studios (never a home scene) and without objects."""
     rng = plan_rng(seed, "scenes:mimetic")
-    studios = list(NEUTRAL_SCENES)
+    studios = mimetic_scene_names(config)
     start = int(rng.integers(len(studios)))
     clips = []
     for label in config.classes:
@@ -281,10 +354,10 @@ def plan_untrimmed(config: SynthConfig, seed: int) -> list[PlannedVideo]:
             frames=frames,
             size=config.size,
             fps=config.fps,
-            actor=sample_actor(streams["actor"]),
+            actor=sample_actor(streams["actor"], config.actor_height),
             motion=sample_timeline(streams["motion"], duration, labels, config.fps),
             actor_camera=camera,
-            scene=SceneSpec(scene, sample_seed(streams["scene"])),
+            scene=scene_spec(config, scene, streams["scene"]),
             scene_camera=camera,
             object=sample_object(obj_name, streams["object"]) if obj_name else None,
         )

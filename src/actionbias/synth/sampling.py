@@ -40,13 +40,13 @@ def plan_rng(seed: int, purpose: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), stream_key("plan:" + purpose)]))
 
 
-def sample_actor(rng: np.random.Generator) -> ActorSpec:
-    """Random proportions, clothes, size (50-60 % of the frame), place and 15-50 deg yaw."""
+def sample_actor(rng: np.random.Generator, height: tuple[float, float] = (0.5, 0.6)) -> ActorSpec:
+    """Random proportions, clothes, size (`height`, a fraction of the frame), place, yaw."""
     yaw = float(rng.uniform(15.0, 50.0)) * (1.0 if rng.random() < 0.5 else -1.0)
     return ActorSpec(
         build=Build.sample(rng),
         look=Look.sample(rng),
-        height=float(rng.uniform(0.5, 0.6)),
+        height=float(rng.uniform(height[0], height[1])),
         x=float(rng.uniform(0.38, 0.62)),
         ground=float(rng.uniform(0.86, 0.92)),
         yaw=yaw,

@@ -33,10 +33,26 @@ RGBLike = Sequence[float]
 
 @dataclass(frozen=True)
 class SceneSpec:
-    """Which scene and the seed of its per-clip variation (colours, layout, texture)."""
+    """Which scene and the seed of its per-clip variation (colours, layout, texture).
+
+    `lighting` (0..1) scales a per-clip change of the whole scene's look on top of
+    the painter's own jitter: brightness, colour temperature and a hue rotation,
+    the way one court looks different at noon, under floodlights or on another
+    camera. `props` is the number of distractor props ("cone", "crate", "bucket")
+    standing on the ground, drawn with no regard to the class. `contrast` (0..1]
+    pulls every pixel towards the scene's mean colour and `blur` (a fraction of the
+    frame) softens it, as a shallow depth of field does behind a filmed person: the
+    scene keeps its palette and layout but loses the fine texture that competes with
+    the actor's limbs. The defaults (0, 0, 1, 0) paint exactly what earlier
+    versions painted.
+    """
 
     name: str
     seed: int
+    lighting: float = 0.0
+    props: int = 0
+    contrast: float = 1.0
+    blur: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -303,7 +319,12 @@ def _ski_slope(cv: SceneCanvas) -> None:
     cv.paint("trees", trees, cv.textured((24, 68, 44), 0.2))
     snow = cv.textured((240, 245, 252), 0.05, (0.3, 0.1, 0.04))
     snow -= 18.0 * (cv.noise(0.15) > 0.7)[..., None] * np.array([1.0, 0.6, 0.0], np.float32)
-    cv.paint("snow", cv.below(horizon + 0.02) & ~trees, snow)
+    # The mountains' polygon ends at horizon + 0.01 and the snow starts at + 0.02; the
+    # band between is the trees' base, which leaves gaps where the trees are spaced
+    # apart. Snow fills whatever in that band is still unpainted (a no-op where the
+    # trees closed it, so clips that rendered before keep their pixels).
+    band = (cv.labels == 0) & cv.below(horizon)
+    cv.paint("snow", (cv.below(horizon + 0.02) & ~trees) | band, snow)
 
 
 def _weight_room(cv: SceneCanvas) -> None:
@@ -534,6 +555,46 @@ NEUTRAL_SCENES: dict[str, Painter] = {
 SCENES: dict[str, Painter] = {**HOME_SCENES, **NEUTRAL_SCENES}
 
 
+#: Distractor props: scene elements that belong to no class and no scene.
+PROP_NAMES = ("cone", "crate", "bucket")
+_PROP_COLOURS = ((235, 110, 30), (150, 110, 70), (60, 120, 210), (220, 200, 40), (200, 60, 140))
+
+
+def _paint_props(cv: SceneCanvas, count: int) -> None:
+    """`count` props standing on the lower part of the frame (in front of every scene)."""
+    for _ in range(count):
+        kind = PROP_NAMES[int(cv.rng.integers(len(PROP_NAMES)))]
+        x = _u(cv, -0.05, 1.05)
+        base = _u(cv, 0.74, 0.98)
+        h = _u(cv, 0.06, 0.13) * (0.6 + 0.5 * (base - 0.7) / 0.3)
+        colour = cv.colour(_PROP_COLOURS[int(cv.rng.integers(len(_PROP_COLOURS)))], 0.1)
+        if kind == "cone":
+            region = cv.polygon([(x - 0.45 * h, base), (x, base - h), (x + 0.45 * h, base)])
+        elif kind == "crate":
+            region = cv.rect(x - 0.5 * h, base - h, x + 0.5 * h, base)
+        else:
+            region = cv.polygon(
+                [
+                    (x - 0.4 * h, base - h),
+                    (x + 0.4 * h, base - h),
+                    (x + 0.3 * h, base),
+                    (x - 0.3 * h, base),
+                ]
+            )
+        cv.paint(kind, region, modulate(colour, cv.noise(0.03), 0.15))
+
+
+def _relight(image: np.ndarray, amount: float, rng: np.random.Generator) -> np.ndarray:
+    """Brightness, colour temperature and hue of the whole canvas, scaled by `amount`."""
+    hsv = cv2.cvtColor(np.clip(image, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV_FULL)
+    hsv = hsv.astype(np.float32)
+    hsv[..., 0] = np.mod(hsv[..., 0] + rng.uniform(-1, 1) * amount * 256 * 0.12, 256)
+    rgb = cv2.cvtColor(np.clip(hsv, 0, 255).astype(np.uint8), cv2.COLOR_HSV2RGB_FULL)
+    gain = math.exp(rng.uniform(-1, 1) * 0.45 * amount)
+    tint = np.exp(rng.uniform(-1, 1, size=3) * 0.15 * amount)
+    return rgb.astype(np.float32) * gain * tint.astype(np.float32)
+
+
 def canvas_size(frame_size: int, margin: float = 0.14) -> int:
     """Canvas edge for a frame: room for camera pan and zoom-out on every side."""
     return math.ceil(frame_size * (1.0 + 2.0 * margin))
@@ -547,6 +608,21 @@ def build_scene(spec: SceneSpec, frame_size: int, size: int | None = None) -> Sc
     SCENES[spec.name](cv)
     if not np.all(cv.labels > 0):
         raise AssertionError(f"scene {spec.name!r} left pixels unpainted")
+    # Props and lighting draw from their own streams, so a scene without them is
+    # painted exactly as before and adding them moves nothing the painter drew.
+    if spec.props > 0:
+        cv.rng = np.random.default_rng(np.random.SeedSequence([spec.seed, 1]))
+        _paint_props(cv, spec.props)
+    if spec.lighting > 0:
+        cv.image = _relight(
+            cv.image, spec.lighting, np.random.default_rng(np.random.SeedSequence([spec.seed, 2]))
+        )
+    if spec.blur > 0:
+        sigma = spec.blur * frame_size
+        cv.image = cv2.GaussianBlur(cv.image, (0, 0), sigmaX=sigma, sigmaY=sigma)
+    if spec.contrast < 1.0:
+        mean = cv.image.reshape(-1, 3).mean(axis=0)
+        cv.image = mean + spec.contrast * (cv.image - mean)
     return cv.finish()
 
 
