@@ -24,6 +24,12 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--title", default="actionbias report", help="page title (%(default)s)")
     parser.add_argument(
+        "--card",
+        type=Path,
+        metavar="JSON",
+        help="a SynthAct benchmark card (actionbias synth card) shown as a section",
+    )
+    parser.add_argument(
         "--screenshot",
         type=Path,
         metavar="PNG",
@@ -44,7 +50,14 @@ def report_command(args: argparse.Namespace) -> int:
     from actionbias.report.runs import collect_run_dirs
 
     run_dirs = collect_run_dirs(args.run_dirs)
-    out = write_report(run_dirs, args.out, title=args.title, baseline=args.baseline)
+    extra = []
+    if args.card is not None:
+        from actionbias.report.card import card_section, read_card
+
+        extra.append(card_section(read_card(args.card)))
+    out = write_report(
+        run_dirs, args.out, title=args.title, baseline=args.baseline, extra_sections=extra
+    )
     print(f"wrote {out} ({len(run_dirs)} run{'s' if len(run_dirs) != 1 else ''})")
     if args.screenshot is not None:
         from actionbias.report.screenshot import render_screenshot

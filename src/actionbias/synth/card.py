@@ -1,0 +1,283 @@
+"""The benchmark card: how strong a shortcut a SynthAct configuration has, measured.
+
+Before a user studies a mitigation on a configuration, they need to know whether
+that configuration can tell mitigations apart at all: a scene that is learnable
+while the action is not leaves nothing to mitigate (every model answers from the
+scene), and a scene that carries no signal leaves no bias to measure. The card
+trains the same small probe (`actionbias.synth.quickfit`, the demo recipe's
+model and schedule) on four views of the same clips and reports:
+
+* ``scene_only``: trained and tested on background-only clips (the person and
+  the object removed exactly) -- how much the scene alone says about the class;
+* ``human_only``: trained and tested on human-only clips (black elsewhere) --
+  how learnable the motion is at this budget;
+* ``rgb_no_shortcut``: RGB clips whose scenes are permuted across the split, so
+  the scene carries no class information -- how learnable the action is in RGB;
+* ``baseline``: RGB clips as generated -- in-distribution test accuracy, swap
+  SHAcc / SBErr and mimetic accuracy, the figures `actionbias demo` reports.
+
+Views are rendered straight from the plan (`render_clip` re-creates every clip
+bit-exactly), so the card needs no HAT folders and works on a configuration that
+was never written to disk (`card_for_config`), which is how the ablation in
+``benchmarks/synthact_ablation.py`` sweeps knobs. The probe reads lossless
+renders where `actionbias demo` decodes the H.264 files (crf 18): the figures
+track each other but are not identical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from actionbias.metrics.stats import bootstrap_mean
+from actionbias.metrics.swap import swap_scores
+from actionbias.synth.config import SynthConfig
+from actionbias.synth.plan import Plan, PlannedClip, make_plan
+from actionbias.synth.quickfit import FitBudget, accuracy, fit, predict
+from actionbias.synth.render import ClipSpec, render_clip
+from actionbias.video.sampling import sample_indices
+from actionbias.video.transforms import resize
+
+FORMAT = "synthact-card-1"
+VIEWS = ("rgb", "human", "scene", "rgb_no_shortcut")
+#: (measurement, view it trains and tests on)
+MEASUREMENTS = (
+    ("scene_only", "scene"),
+    ("human_only", "human"),
+    ("rgb_no_shortcut", "rgb_no_shortcut"),
+    ("baseline", "rgb"),
+)
+
+
+@dataclass(frozen=True)
+class ProbeInput:
+    """The clip size the probe reads: frames sampled uniformly, resized to a square."""
+
+    frames: int = 8
+    size: int = 64
+
+
+def _shrink(frames: np.ndarray, probe: ProbeInput) -> np.ndarray:
+    idx = sample_indices(len(frames), probe.frames, "uniform")
+    return resize(frames[idx], probe.size)
+
+
+def _render_views(
+    job: tuple[ClipSpec, ClipSpec, tuple[str, ...], ProbeInput],
+) -> dict[str, np.ndarray]:
+    spec, shuffled, views, probe = job
+    out: dict[str, np.ndarray] = {}
+    if any(v in views for v in ("rgb", "human", "scene")):
+        clip = render_clip(spec)
+        if "rgb" in views:
+            out["rgb"] = _shrink(clip.frames, probe)
+        if "human" in views:
+            out["human"] = _shrink(clip.frames * clip.person[..., None], probe)
+        if "scene" in views:
+            out["scene"] = _shrink(clip.background, probe)
+    if "rgb_no_shortcut" in views:
+        out["rgb_no_shortcut"] = _shrink(render_clip(shuffled).frames, probe)
+    return out
+
+
+def shuffled_scenes(clips: Sequence[PlannedClip], seed: int) -> list[ClipSpec]:
+    """Each clip's spec on the scene (and scene camera) of another clip of the split.
+
+    A random permutation keeps the split's mix of scenes but makes a clip's scene
+    independent of its class: the no-shortcut version of the same clips.
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x5CE4E]))
+    perm = rng.permutation(len(clips))
+    return [
+        dataclasses.replace(
+            clip.spec,
+            scene=clips[int(j)].spec.scene,
+            scene_camera=clips[int(j)].spec.scene_camera,
+        )
+        for clip, j in zip(clips, perm, strict=True)
+    ]
+
+
+def render_split(
+    clips: Sequence[PlannedClip],
+    views: Sequence[str],
+    probe: ProbeInput = ProbeInput(),
+    workers: int = 1,
+    seed: int = 0,
+    advance: Callable[[int], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every requested view of `clips` as uint8 N x T x S x S x 3 arrays, in clip order."""
+    unknown = [v for v in views if v not in VIEWS]
+    if unknown:
+        raise ValueError(f"unknown view {unknown[0]!r}; known: {', '.join(VIEWS)}")
+    shuffled = shuffled_scenes(clips, seed)
+    jobs = [(c.spec, s, tuple(views), probe) for c, s in zip(clips, shuffled, strict=True)]
+    results: list[dict[str, np.ndarray]] = []
+    if workers <= 1 or len(jobs) < 8:
+        outputs: Any = map(_render_views, jobs)
+        pool = None
+    else:
+        pool = multiprocessing.get_context("spawn").Pool(processes=workers)
+        outputs = pool.imap(_render_views, jobs, chunksize=4)
+    try:
+        for result in outputs:
+            results.append(result)
+            if advance:
+                advance(1)
+    finally:
+        if pool is not None:
+            pool.close()
+            pool.join()
+    empty = np.zeros((0, probe.frames, probe.size, probe.size, 3), np.uint8)
+    return {v: np.stack([r[v] for r in results]) if results else empty for v in views}
+
+
+def _estimate(values: np.ndarray, seed: int) -> dict[str, float]:
+    return bootstrap_mean(values, seed=seed).as_dict()
+
+
+def card_for_plan(
+    plan: Plan,
+    budget: FitBudget | None = None,
+    probe: ProbeInput = ProbeInput(),
+    measurements: Sequence[str] = tuple(m for m, _ in MEASUREMENTS),
+    workers: int = 1,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run the card's probes on a plan (nothing is read from or written to disk)."""
+    from actionbias.progress import progress_bar
+
+    budget = budget or FitBudget()
+    chosen = [(m, v) for m, v in MEASUREMENTS if m in measurements]
+    if not chosen:
+        raise ValueError(f"no known measurement in {list(measurements)}")
+    views = tuple(dict.fromkeys(v for _, v in chosen))
+    classes = list(plan.config.classes)
+    k = len(classes)
+    splits = {"train": views, "val": views, "test": views}
+    if "baseline" in measurements:
+        splits["swap"] = ("rgb",)
+        splits["mimetic"] = ("rgb",)
+    total_clips = sum(len(plan.clips[s]) for s in splits)
+    total_epochs = budget.epochs * len(chosen)
+    t0 = time.perf_counter()
+    data: dict[str, dict[str, np.ndarray]] = {}
+    labels = {s: np.array([c.label_id for c in plan.clips[s]], np.int64) for s in splits}
+    curves: dict[str, list[float]] = {}
+    result: dict[str, Any] = {
+        "format": FORMAT,
+        "classes": classes,
+        "chance": 1.0 / k,
+        "seed": plan.seed,
+        "config": plan.config.to_json(),
+        "budget": budget.to_json(),
+        "probe": dataclasses.asdict(probe),
+        "counts": {s: len(plan.clips[s]) for s in splits},
+        "measurements": {},
+    }
+    with progress_bar(progress, "SynthAct card") as bar:
+        render_task = bar.task("render views", total_clips)
+        for split, split_views in splits.items():
+            data[split] = render_split(
+                plan.clips[split], split_views, probe, workers, plan.seed, render_task.advance
+            )
+        render_seconds = time.perf_counter() - t0
+        train_task = bar.task("train probes", total_epochs)
+        for name, view in chosen:
+            model, curve = fit(
+                data["train"][view],
+                labels["train"],
+                data["val"][view],
+                labels["val"],
+                k,
+                budget,
+                on_epoch=lambda _e, _a: train_task.advance(1),
+            )
+            curves[name] = curve
+            test_correct = np.argmax(predict(model, data["test"][view]), 1) == labels["test"]
+            entry: dict[str, Any] = {
+                "view": view,
+                "test_accuracy": _estimate(test_correct, plan.seed),
+                "train_accuracy": accuracy(predict(model, data["train"][view]), labels["train"]),
+                "best_val_accuracy": max(curve) if curve else float("nan"),
+                "val_curve": curve,
+            }
+            if name == "baseline":
+                swap = plan.clips["swap"]
+                background = np.array(
+                    [classes.index(c.extras["background_label"]) for c in swap], np.int64
+                )
+                pred = np.argmax(predict(model, data["swap"]["rgb"]), 1)
+                scores = swap_scores(pred, labels["swap"], background, seed=plan.seed)
+                entry.update(
+                    {
+                        "swap_shacc": scores.shacc.as_dict(),
+                        "swap_sberr": scores.sberr.as_dict(),
+                        "swap_other": scores.other.as_dict(),
+                    }
+                )
+                mimetic = np.argmax(predict(model, data["mimetic"]["rgb"]), 1)
+                entry["mimetic_accuracy"] = _estimate(mimetic == labels["mimetic"], plan.seed)
+            result["measurements"][name] = entry
+    result["seconds"] = {
+        "render": round(render_seconds, 2),
+        "total": round(time.perf_counter() - t0, 2),
+    }
+    return result
+
+
+def card_for_config(config: SynthConfig, seed: int, **options: Any) -> dict[str, Any]:
+    """The card of a configuration that need not exist on disk."""
+    return card_for_plan(make_plan(config, seed), **options)
+
+
+def benchmark_card(
+    data_dir: str | Path,
+    out: str | Path | None = None,
+    **options: Any,
+) -> dict[str, Any]:
+    """The card of a generated SynthAct folder; written to `out` (JSON) when given."""
+    from actionbias.fileio import atomic_write_text
+    from actionbias.synth.reading import load_plan
+
+    card = card_for_plan(load_plan(data_dir), **options)
+    card["data"] = str(data_dir)
+    if out is not None:
+        import json
+
+        atomic_write_text(Path(out), json.dumps(card, indent=2) + "\n")
+    return card
+
+
+def card_summary(card: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, figure) rows for a terminal table or a report section, in percent."""
+
+    def pct(estimate: dict[str, float]) -> str:
+        return (
+            f"{100 * estimate['value']:.1f} "
+            f"[{100 * estimate['low']:.1f}, {100 * estimate['high']:.1f}]"
+        )
+
+    rows = [("chance", f"{100 * card['chance']:.1f}")]
+    m = card["measurements"]
+    labels = {
+        "scene_only": "scene-only accuracy (background clips)",
+        "human_only": "human-only accuracy (person clips)",
+        "rgb_no_shortcut": "RGB accuracy, scenes shuffled (no shortcut)",
+        "baseline": "RGB baseline accuracy (test)",
+    }
+    for name, _ in MEASUREMENTS:
+        if name in m:
+            rows.append((labels[name], pct(m[name]["test_accuracy"])))
+    if "baseline" in m:
+        rows.append(("baseline swap SHAcc", pct(m["baseline"]["swap_shacc"])))
+        rows.append(("baseline swap SBErr", pct(m["baseline"]["swap_sberr"])))
+        rows.append(("baseline mimetic accuracy", pct(m["baseline"]["mimetic_accuracy"])))
+    return rows

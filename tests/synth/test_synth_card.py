@@ -1,0 +1,101 @@
+"""The benchmark card: its views, its figures, determinism, the command and its page."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from actionbias.cli import main
+from actionbias.synth import make_plan, render_clip, resolve_config
+from actionbias.synth.card import card_for_plan, card_summary, render_split, shuffled_scenes
+from actionbias.synth.quickfit import FitBudget
+
+
+@pytest.fixture(scope="module")
+def tiny_plan():
+    return make_plan(resolve_config("tiny", {"untrimmed": 0}), 4)
+
+
+def test_shuffled_scenes_keep_the_mix_but_not_the_class(tiny_plan) -> None:
+    clips = tiny_plan.clips["train"]
+    shuffled = shuffled_scenes(clips, 0)
+    assert Counter(s.scene for s in shuffled) == Counter(c.spec.scene for c in clips)
+    assert [s.actor for s in shuffled] == [c.spec.actor for c in clips]
+    home = sum(s.scene == c.spec.scene for s, c in zip(shuffled, clips, strict=True))
+    assert home < len(clips) // 2  # most clips got another clip's scene
+
+
+def test_views_are_exact_crops_of_the_rendered_clip(tiny_plan) -> None:
+    clips = tiny_plan.clips["test"][:3]
+    views = render_split(clips, ("rgb", "human", "scene"))
+    for i, clip in enumerate(clips):
+        rendered = render_clip(clip.spec)
+        person = rendered.person
+        # tiny clips are 8 frames of 64 px, the probe's own size: nothing is resampled
+        assert np.array_equal(views["rgb"][i], rendered.frames)
+        assert np.array_equal(views["scene"][i], rendered.background)
+        assert (views["human"][i][~person] == 0).all()
+        assert np.array_equal(views["human"][i][person], rendered.frames[person])
+
+
+def test_card_figures_are_consistent_and_repeatable(tiny_plan) -> None:
+    budget = FitBudget(epochs=2)
+    first = card_for_plan(tiny_plan, budget=budget)
+    again = card_for_plan(tiny_plan, budget=budget, measurements=("baseline",))
+    assert json.dumps(first["measurements"]["baseline"]) == json.dumps(
+        again["measurements"]["baseline"]
+    )
+    m = first["measurements"]
+    assert set(m) == {"scene_only", "human_only", "rgb_no_shortcut", "baseline"}
+    for entry in m.values():
+        est = entry["test_accuracy"]
+        assert 0.0 <= est["low"] <= est["value"] <= est["high"] <= 1.0
+        assert len(entry["val_curve"]) == 2
+    b = m["baseline"]
+    total = b["swap_shacc"]["value"] + b["swap_sberr"]["value"] + b["swap_other"]["value"]
+    assert total == pytest.approx(1.0)
+    assert first["chance"] == pytest.approx(1 / len(tiny_plan.config.classes))
+    labels = [label for label, _ in card_summary(first)]
+    assert "baseline swap SBErr" in labels
+
+
+def test_synth_card_command_writes_json_and_page(
+    tiny_synthact: Path, tmp_path: Path, capsys
+) -> None:
+    out, page = tmp_path / "card.json", tmp_path / "card.html"
+    code = main(
+        [
+            "synth",
+            "card",
+            str(tiny_synthact),
+            "--epochs",
+            "1",
+            "--json",
+            str(out),
+            "--html",
+            str(page),
+            "--workers",
+            "1",
+            "--no-progress",
+        ]
+    )
+    assert code == 0
+    card = json.loads(out.read_text())
+    assert card["format"] == "synthact-card-1" and card["data"] == str(tiny_synthact)
+    html = page.read_text()
+    assert "Benchmark card" in html and "data:image/png;base64," in html
+    assert "scene-only accuracy" in capsys.readouterr().out
+
+
+def test_synth_card_on_a_folder_that_is_not_synthact(tmp_path: Path, capsys) -> None:
+    assert main(["synth", "card", str(tmp_path), "--no-progress"]) == 2
+    assert "synthact.json" in capsys.readouterr().err
+
+
+def test_synth_without_out_is_a_one_line_error(capsys) -> None:
+    assert main(["synth", "--preset", "tiny"]) == 2
+    assert "--out" in capsys.readouterr().err
