@@ -16,7 +16,7 @@ import argparse
 import json
 from pathlib import Path
 
-from actionbias.argtypes import non_negative_int
+from actionbias.argtypes import non_negative_int, positive_int
 
 DEFAULT_OUT = Path("runs/demo")
 HELP = "the background-bias study end to end on SynthAct (generate, train 10 models, audit)"
@@ -87,6 +87,12 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
         help="discard earlier trainings, audits and tables and start over "
         "(generated data is kept when it matches: it is deterministic)",
     )
+    parser.add_argument(
+        "--parallel",
+        type=positive_int,
+        default=2,
+        help="trainings side by side, one process and one torch thread each (%(default)s)",
+    )
     parser.add_argument("--no-report", action="store_true", help="skip the HTML report")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar or tables")
     parser.add_argument("--json", action="store_true", help="print the result summary as JSON")
@@ -107,6 +113,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         overrides=tuple(args.set),
         scene_swap_epochs=args.scene_swap_epochs,
         report=not args.no_report,
+        parallel=args.parallel,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

@@ -64,7 +64,8 @@ def build_scene_swap(data: DataConfig, seed: int = 0) -> Any:
     from actionbias.train.scenes import scene_backgrounds
 
     size = data.crop_size or data.short_side or 224
-    backgrounds = scene_backgrounds(data.scenes, size, data.scene_variants, seed)
+    train = str(data.train) if data.train is not None else None
+    backgrounds = scene_backgrounds(data.scenes, size, data.scene_variants, seed, train)
     return SceneSwapAugment(backgrounds, p=1.0, seed=seed)
 
 
