@@ -23,7 +23,7 @@ from actionbias.synth import (
     make_plan,
     resolve_config,
 )
-from actionbias.synth.plan import assign_scenes
+from actionbias.synth.plan import assign_scenes, scene_sets
 
 TINY_SEED = 0  # the seed tests/synth/conftest.py generates the tiny preset with
 
@@ -119,12 +119,22 @@ def test_correlation_is_the_home_scene_fraction(tiny_synthact: Path) -> None:
         assert all(r["scene"] in homes_of_active for r in off)
     # Other correlations, checked on the plan alone (no rendering needed).
     for correlation in (0.0, 0.5, 0.75, 1.0):
-        cfg = resolve_config("default", {"correlation": correlation})
+        cfg = resolve_config("legacy", {"correlation": correlation})
         scenes = assign_scenes(cfg, 3, "train")
         home = sum(scene == ACTIONS[label].home_scene for label, scene in scenes)
         assert abs(home / len(scenes) - correlation) <= 0.5 / len(scenes)
         per_class = Counter(label for label, scene in scenes if scene != ACTIONS[label].home_scene)
         assert max(per_class.values(), default=0) - min(per_class.values(), default=0) <= 1
+        # With scene sets (the default preset) correlation is the share of clips filmed
+        # in their class's set; the others go on another class's home scene, which can
+        # belong to the set too, so at most the off share lands outside it.
+        cfg = resolve_config("default", {"correlation": correlation})
+        sets = {c: {n for n, _ in options} for c, options in scene_sets(cfg).items()}
+        scenes = assign_scenes(cfg, 3, "train")
+        outside = sum(scene not in sets[label] for label, scene in scenes)
+        assert outside <= len(scenes) - round(correlation * len(scenes))
+        if correlation == 1.0:
+            assert outside == 0
 
 
 def test_swap_split_pairs_humans_with_other_backgrounds(tiny_synthact: Path) -> None:

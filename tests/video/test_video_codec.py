@@ -287,7 +287,7 @@ def test_one_encoder_thread_gives_the_same_bytes_under_load(tmp_path):
     try:
         digests = set()
         for i in range(6):
-            path = write_video(tmp_path / f"{i}.mp4", frames, fps=8, crf=18, threads=1)
+            path = write_video(tmp_path / f"{i}.mp4", frames, fps=8, crf=18, deterministic=True)
             digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
     finally:
         stop.set()
@@ -298,3 +298,26 @@ def test_one_encoder_thread_gives_the_same_bytes_under_load(tmp_path):
 def test_bad_thread_count_is_refused(tmp_path):
     with pytest.raises(ValueError, match="threads"):
         write_video(tmp_path / "x.mp4", np.zeros((2, 16, 16, 3), np.uint8), threads=0)
+
+
+def test_encoder_frames_have_no_uninitialised_bytes():
+    """Chroma rows are padded (56 px in a 64-byte line); the padding must be set, not stale."""
+    import av
+
+    from actionbias.video.encode import yuv420_frame
+
+    rng = np.random.default_rng(0)
+    for _ in range(20):  # leave garbage in freed frame buffers for the allocator to reuse
+        stale = av.VideoFrame(112, 112, "yuv420p")
+        for plane in stale.planes:
+            np.frombuffer(plane, np.uint8)[:] = rng.integers(1, 255, plane.buffer_size)
+        del stale
+    rgb = rng.integers(0, 256, (112, 112, 3)).astype(np.uint8)
+    frame = yuv420_frame(rgb)
+    for plane in frame.planes:
+        rows = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        assert (rows[:, plane.width :] == 0).all()
+    back = frame.to_ndarray(format="rgb24")
+    flat = np.full((112, 112, 3), (250, 200, 10), np.uint8)
+    assert np.abs(yuv420_frame(flat).to_ndarray(format="rgb24").astype(int) - flat).max() <= 3
+    assert back.shape == rgb.shape

@@ -66,10 +66,9 @@ MANAGED = (
     "generation.json",
 )
 VIDEO_PRESET = "medium"
-#: One encoder thread: x264's bitstream depends on thread scheduling, so this is what
-#: makes "same seed, same bytes" hold under any load (measured cost in
-#: benchmarks/synth.py; the worker pool keeps both cores busy anyway).
-ENCODER_THREADS = 1
+#: x264 in its deterministic mode (`write_video(deterministic=True)`): one thread (its
+#: bitstream otherwise depends on thread scheduling) and SSE code paths only (its AVX2
+#: code made the same frames encode differently from run to run).
 
 
 @dataclass(frozen=True)
@@ -118,7 +117,7 @@ def _run_job(job: _Job) -> dict[str, Any]:
             fps=spec.fps,
             crf=job.crf,
             preset=VIDEO_PRESET,
-            threads=ENCODER_THREADS,
+            deterministic=True,
         )
         if job.hat:
             for kind, frames in (("ori", clip.frames), ("inp", clip.background)):
@@ -136,7 +135,7 @@ def _run_job(job: _Job) -> dict[str, Any]:
             fps=spec.fps,
             crf=job.crf,
             preset=VIDEO_PRESET,
-            threads=ENCODER_THREADS,
+            deterministic=True,
         )
         save_masks(out / "untrimmed" / "masks" / f"{item.video_id}.npz", {"person": person})
         name = item.video_id

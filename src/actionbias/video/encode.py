@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import platform
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -54,6 +55,42 @@ def _pad_even(frame: np.ndarray) -> np.ndarray:
     return cv2.copyMakeBorder(frame, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
 
 
+#: libx264's instruction sets for byte-reproducible output on x86-64. With its AVX2
+#: code paths, the same frames and settings on one thread still gave 2-3 different
+#: bitstreams over 4 runs of one SynthAct generation (input YUV checked identical:
+#: the vector code reads bytes it never wrote); restricted to SSE4.2 and below,
+#: 5 of 5 runs were identical, at 0.05 s instead of 0.03 s a clip (no asm at all:
+#: 0.21 s). Every x86-64 CPU of the last 15 years has these sets.
+DETERMINISTIC_X264_CPU = "MMX2,SSE,SSE2,SSE2Fast,SSSE3,SSE4.1,SSE4.2"
+
+
+def yuv420_frame(rgb: np.ndarray) -> av.VideoFrame:
+    """An RGB frame as a yuv420p `VideoFrame` whose every byte is set, padding included.
+
+    FFmpeg allocates plane rows wider than the image (a 56-pixel chroma row gets a
+    64-byte line) and leaves the extra bytes uninitialised; x264's SIMD code reads
+    them, so letting PyAV convert RGB to YUV gave different bitstreams for the same
+    frames in different processes (3 of ~100 clips), even on one encoder thread.
+    Here OpenCV converts (BT.601, video range: what swscale does and what decoders
+    assume for an untagged stream) and the padding is zeroed.
+    """
+    h, w = rgb.shape[:2]
+    yuv = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2YUV_I420)
+    quarter = (h // 2) * (w // 2)
+    chroma = yuv[h:].reshape(-1)
+    planes = (
+        yuv[:h],
+        chroma[:quarter].reshape(h // 2, w // 2),
+        chroma[quarter:].reshape(h // 2, w // 2),
+    )
+    frame = av.VideoFrame(w, h, "yuv420p")
+    for plane, data in zip(frame.planes, planes, strict=True):
+        buffer = np.frombuffer(plane, np.uint8).reshape(plane.height, plane.line_size)
+        buffer[:, data.shape[1] :] = 0
+        buffer[:, : data.shape[1]] = data
+    return frame
+
+
 def write_video(
     path: str | Path,
     frames: np.ndarray | Iterable[np.ndarray],
@@ -68,6 +105,7 @@ def write_video(
     faststart: bool = True,
     codec_options: Mapping[str, str] | None = None,
     threads: int | None = None,
+    deterministic: bool = False,
 ) -> Path:
     """Encode RGB uint8 frames (T x H x W x 3 array or an iterable of H x W x 3) to a file.
 
@@ -80,7 +118,9 @@ def write_video(
     `threads` fixes the encoder's thread count: x264's output depends on how its
     threads are scheduled (the same frames gave two different files in 20 runs on a
     loaded 2-core machine), so ``threads=1`` is what byte-reproducible output needs;
-    None lets the encoder choose (fastest).
+    None lets the encoder choose (fastest). `deterministic` is what "same input, same
+    bytes" needs from libx264: one thread and, on x86-64, its SSE code paths only
+    (see `DETERMINISTIC_X264_CPU`).
     The container follows the suffix: .mp4/.m4v, .mov or .mkv.
     """
     path = Path(path)
@@ -111,6 +151,10 @@ def write_video(
         options_for_codec = {"crf": str(crf), "preset": preset}
     if gop is not None:
         options_for_codec["g"] = str(int(gop))
+    if deterministic:
+        threads = 1
+        if codec == "libx264" and platform.machine().lower() in ("x86_64", "amd64"):
+            options_for_codec["x264-params"] = f"asm={DETERMINISTIC_X264_CPU}"
     if threads is not None:
         if threads < 1:
             raise ValueError(f"threads must be >= 1, got {threads}")
@@ -124,12 +168,17 @@ def write_video(
             codec, rate=Fraction(fps).limit_denominator(1001), options=options_for_codec
         )
         stream.width, stream.height = w + w % 2, h + h % 2
+        time_base = Fraction(1) / Fraction(fps).limit_denominator(1001)
         stream.pix_fmt = "yuv420p"
         if rotation % 360:
             _set_rotation(stream, rotation)
         for i, frame in enumerate(itertools.chain([first], source)):
             frame = _pad_even(_check_frame(frame, i, first.shape))
-            video_frame = av.VideoFrame.from_ndarray(frame, format="rgb24")
+            video_frame = yuv420_frame(frame)
+            # Explicit timestamps: x264's rate control reads frame times (vfr input),
+            # and a frame without them leaves that to whatever the wrapper finds.
+            video_frame.pts = i
+            video_frame.time_base = time_base
             container.mux(stream.encode(video_frame))
         container.mux(stream.encode(None))
     return path
