@@ -7,17 +7,26 @@ OUT ?= runs/demo
 
 .PHONY: demo demo-quick test test-slow lint bench clean
 
-$(STAMP): pyproject.toml constraints.txt
+# The demo needs only the base package; the tests need the extras (Hugging Face,
+# Optuna, mediapipe, the dev tools). Two stamps, so `make demo` on a fresh machine
+# does not spend minutes installing what it never imports.
+BASE_STAMP := $(VENV)/.base-stamp
+
+$(BASE_STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -c constraints.txt -e .
+	touch $(BASE_STAMP)
+
+$(STAMP): $(BASE_STAMP)
 	$(BIN)/python -m pip install -q -c constraints.txt -e '.[dev]'
 	$(BIN)/python -m pip install -q --no-deps -c constraints.txt mediapipe==0.10.14
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE_STAMP)
 	$(BIN)/actionbias demo --out $(OUT)
 
-demo-quick: $(STAMP)
+demo-quick: $(BASE_STAMP)
 	$(BIN)/actionbias demo --out runs/demo-quick --quick
 
 test: $(STAMP)

@@ -67,8 +67,10 @@ EVAL_SPLITS = ("test", "swap", "mimetic")
 RECIPE = "demo"
 QUICK_RECIPE = "demo-quick"
 #: SynthAct for the demo: the benchmark presets without the untrimmed videos, which
-#: only temporal localisation uses (they are a quarter of the default preset's rendering).
-DATA = {"preset": "default", "overrides": {"untrimmed": 0}}
+#: only temporal localisation uses (they are a quarter of the default preset's
+#: rendering), and with HAT PNG folders for the test split only (the swap pairs point
+#: there; trainings and audits read the videos and the exact mask files).
+DATA = {"preset": "default", "overrides": {"untrimmed": 0, "hat_splits": "test"}}
 QUICK_DATA = {"preset": "tiny", "overrides": {"untrimmed": 0}}
 #: Paths under OUT the demo owns; ``force`` removes them (the data is kept when it
 #: matches, since generation is deterministic and regenerating it changes no byte).
