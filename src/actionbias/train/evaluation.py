@@ -25,8 +25,8 @@ import lightning as L
 import numpy as np
 import torch
 
-from actionbias.audit import NO_ANSWER, PredictionTable, write_predictions
 from actionbias.data import ClassLookup, Manifest, SkipLog, VideoRecord
+from actionbias.data.predictions import NO_ANSWER, PredictionTable, write_predictions
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
 from actionbias.train.clips import ClipSpec
