@@ -11,6 +11,12 @@ and audit. The load average is printed with the figures because on a shared
     python benchmarks/demo_time.py                      # default preset, 2 epochs each
     python benchmarks/demo_time.py --data runs/demo/synthact --epochs 3
     python benchmarks/demo_time.py --quick              # the --quick demo's settings
+    python benchmarks/demo_time.py --from-run runs/demo # stages of a finished demo
+
+The projection assumes the demo's two trainings side by side (``--parallel``);
+``--from-run`` prints what a finished demo measured, stage by stage, from its
+``demo.json`` (generation, training wall time and per-run seconds, audits,
+report) next to the 10-minute target.
 """
 
 from __future__ import annotations
@@ -35,7 +41,12 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="tiny preset, demo-quick recipe")
     parser.add_argument("--epochs", type=int, default=2, help="epochs per measured training")
     parser.add_argument("--out", type=Path, help="write the JSON result here too")
+    parser.add_argument("--parallel", type=int, default=2, help="trainings side by side (2)")
+    parser.add_argument("--from-run", type=Path, help="a finished demo folder: print its stages")
     args = parser.parse_args()
+    if args.from_run is not None:
+        _from_run(args.from_run)
+        return
 
     from actionbias.demo.pipeline import DATA, QUICK_DATA, QUICK_RECIPE, RECIPE, demo_runs
     from actionbias.synth import generate
@@ -62,15 +73,31 @@ def main() -> None:
         projected = result.get("generate_s", 0.0)
         for run_result, run in zip(runs, demo_runs([0]), strict=True):
             epochs = run.epochs(full_epochs, "same-steps")
-            projected += (
-                run_result["startup_s"] + epochs * run_result["epoch_s"] + run_result["audit_s"]
-            )
+            training = run_result["startup_s"] + epochs * run_result["epoch_s"]
+            projected += training / max(1, args.parallel) + run_result["audit_s"]
         result["projected_demo_s"] = round(projected, 1)
         result["load_after"] = _load()
     text = json.dumps(result, indent=2)
     print(text)
     if args.out:
         args.out.write_text(text + "\n")
+
+
+def _from_run(folder: Path) -> None:
+    state = json.loads((folder / "demo.json").read_text(encoding="utf-8"))
+    timings = state.get("timings", {})
+    print(f"{folder}: status {state.get('status')}, seeds {state.get('seeds')}")
+    for key in ("generate", "train_wall", "train", "evaluate", "tables", "report", "total"):
+        if key in timings:
+            print(f"  {key:<12} {timings[key]:8.1f} s")
+    for slug, run in sorted(state.get("runs", {}).items()):
+        print(
+            f"  {slug:<40} train {run.get('train_seconds', 0):7.1f} s  audit "
+            f"{run.get('eval_seconds', 0):5.1f} s"
+        )
+    total = timings.get("total")
+    if total is not None:
+        print(f"  demo alone {total / 60:.1f} min (target: 10 min including set-up)")
 
 
 def _measure(run: Any, backbone: str, data: Path, tmp: Path, epochs: int, recipe: str) -> dict:
