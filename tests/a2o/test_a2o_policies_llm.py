@@ -205,3 +205,51 @@ def test_prompt_pool_enumerates_then_combines(tmp_path: Path, task: TaskDescript
     assert env.calls == [["person", "leg"], ["arm", "ball"], ["floor"]]
     assert result.trials[0].extra["policy"]["pool"] == ["person", "leg", "arm", "ball", "floor"]
     assert result.trials[2].policy_note.endswith("combination 3/3")
+
+
+@pytest.mark.parametrize(
+    ("backend", "options", "label"),
+    [
+        ("owlv2", {}, "OWLv2"),
+        ("grounding-dino", {}, "Grounding DINO"),
+        ("pose", {}, "MediaPipe Pose"),
+        ("synth-oracle", {}, "SynthAct oracle masks"),
+    ],
+)
+def test_prompt_names_the_detector_that_makes_the_maps(
+    tmp_path: Path, backend: str, options: dict, label: str
+) -> None:
+    """The default task names Grounded SAM2; the LLM must read the maps' real detector."""
+    from actionbias.a2o.environment import TrainEnvironment
+    from actionbias.a2o.maps import MapStore
+    from actionbias.data import Manifest, VideoRecord
+
+    store = MapStore(backend, **options)  # builds the backend; no model is loaded
+    assert store.detector == label
+    records = [VideoRecord(f"v{i}", f"v{i}.mp4", c, i) for i, c in enumerate(USEFUL)]
+    env = TrainEnvironment(Manifest(records, list(USEFUL)), Manifest(records, list(USEFUL)), store)
+    assert env.detector == label
+    env.evaluate = ToyEnv().evaluate  # type: ignore[method-assign]  # no training here
+    default = TaskDescription("toy", list(USEFUL), max_objects=4)  # detector: Grounded SAM2
+    assert default.detector == "Grounded SAM2"
+    with FakeOpenAIServer(lambda r: agent_reply(first_user_text(r))) as server:
+        policy = LLMPolicy(make_client(server, tmp_path / "cache"))
+        run_icrl(policy, env, default, tmp_path / "run", iterations=2)
+        prompts = [r.text for r in server.chat_requests() if r.fault is None]
+    assert len(prompts) == 2
+    for prompt in prompts:
+        assert "Grounded SAM2" not in prompt
+        assert f"open-vocabulary object detector uses {label}." in prompt
+        assert f"({label}-friendly)" in prompt
+    config = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert config["task"]["detector"] == label
+
+
+def test_a_detector_name_chosen_by_the_caller_is_kept(tmp_path: Path) -> None:
+    env = ToyEnv()
+    env.detector = "OWLv2"  # type: ignore[attr-defined]
+    task = TaskDescription("toy", list(USEFUL), detector="my detector", max_objects=4)
+    with FakeOpenAIServer(lambda r: agent_reply(first_user_text(r))) as server:
+        run_icrl(LLMPolicy(make_client(server, tmp_path / "c")), env, task, tmp_path / "r", 1)
+        (prompt,) = [r.text for r in server.chat_requests() if r.fault is None]
+    assert "(my detector-friendly)" in prompt and "OWLv2" not in prompt

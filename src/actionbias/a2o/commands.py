@@ -224,7 +224,7 @@ def _environment(args: argparse.Namespace, out: Path) -> Any:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from actionbias.a2o.loop import load_injected_history, run_icrl
-    from actionbias.a2o.task import TaskDescription
+    from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
 
     out = Path(args.out).resolve()  # trial weight paths stay valid from any directory
     env = _environment(args, out)
@@ -232,6 +232,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     task = TaskDescription(
         dataset=args.dataset_name or Path(args.data).name,
         classes=list(train.classes),
+        detector=env.detector or PAPER_DETECTOR,  # the prompt names what makes the maps
         max_objects=args.max_objects,
     )
     history = load_injected_history(args.initial_history) if args.initial_history else ()

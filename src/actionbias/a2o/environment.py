@@ -132,6 +132,14 @@ class TrainEnvironment:
         self.spec = self.config.clip_spec()
         self.frames = {"train": FrameCache(self.spec), "val": FrameCache(self.spec)}
 
+    @property
+    def detector(self) -> str | None:
+        """What makes the maps (the store's detector name), None without a store."""
+        if self.store is None:
+            return None
+        name = getattr(self.store, "detector", None)
+        return str(name) if name else None
+
     # ---------------------------------------------------------------- helpers
     def _check_objects(self, objects: Sequence[str]) -> list[str]:
         objects = [str(o) for o in objects]

@@ -59,7 +59,7 @@ from actionbias.a2o.policy_base import (
     PolicyUnavailable,
     Trial,
 )
-from actionbias.a2o.task import TaskDescription
+from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
 from actionbias.audit.rundir import _append_lines, _read_jsonl, differences
 from actionbias.errors import ActionBiasError, BadInputError
 from actionbias.fileio import atomic_write_text
@@ -272,6 +272,11 @@ def run_icrl(
     `final_epochs`: after the search, train once more with the best set for
     that many epochs through ``env.evaluate(objects, RUN/"final", epochs=N)``.
     `progress` shows a rich progress bar.
+
+    The prompt names the detector that really makes the maps: when the task
+    still names the paper's ("Grounded SAM2", the default) and the environment
+    says what its maps come from (``env.detector``, e.g. "OWLv2"), the
+    environment's name replaces it. A name the caller chose is kept.
     """
     if iterations < 1:
         raise BadInputError(f"must be >= 1, got {iterations}", where="iterations")
@@ -280,6 +285,7 @@ def run_icrl(
             raise BadInputError(f"must be >= 1, got {max_objects}", where="max_objects")
         task = replace(task, max_objects=int(max_objects))
     cap = task.max_objects
+    task = name_detector(task, env)
     if final_epochs is not None:
         if final_epochs < 1:
             raise BadInputError(f"must be >= 1, got {final_epochs}", where="final_epochs")
@@ -349,6 +355,21 @@ def run_icrl(
         summary = _summary(policy, task, trials, best, iterations, final)
         atomic_write_text(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
     return ICRLResult(best, trials, history_path, run_dir, injected, final, summary)
+
+
+def name_detector(task: TaskDescription, env: Any) -> TaskDescription:
+    """``task`` with the environment's detector name in place of the paper's default.
+
+    Listing 2 tells the LLM which detector will look for its words; saying
+    "Grounded SAM2" while OWLv2 boxes (or the SynthAct oracle) make the maps
+    would misinform the policy. Only the default name is replaced.
+    """
+    real = getattr(env, "detector", None)
+    if isinstance(real, str) and real.strip() and task.detector == PAPER_DETECTOR:
+        if real != task.detector:
+            log.info("the prompt names the maps' detector %r, not %r", real, PAPER_DETECTOR)
+        return replace(task, detector=real)
+    return task
 
 
 def _one_iteration(
@@ -477,6 +498,7 @@ __all__ = [
     "ICRLResult",
     "environment_settings",
     "load_injected_history",
+    "name_detector",
     "policy_settings",
     "read_history",
     "run_icrl",

@@ -20,6 +20,7 @@ from actionbias.a2o.maps.backend import (
     box_indicator,
     boxes_to_map,
     build_backend,
+    detector_label,
     list_backends,
     stable_seed,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "box_indicator",
     "boxes_to_map",
     "build_backend",
+    "detector_label",
     "list_backends",
     "normalize_query",
     "stable_seed",

@@ -170,6 +170,16 @@ class BoxDetectorBackend(LazyModelBackend):
         return out
 
 
+def detector_label(backend: Any) -> str:
+    """The detector's name as the LLM policy's prompt states it (Listing 2's "Grounded SAM2").
+
+    A backend's ``label`` when it has one (OWLv2, Grounding DINO, their SAM 2
+    refinements, the pose landmarks, the SynthAct oracle), else its registry name.
+    """
+    label = getattr(backend, "label", None)
+    return str(label) if label else str(getattr(backend, "name", type(backend).__name__))
+
+
 def stable_seed(*parts: Any) -> int:
     """A 63-bit seed from text parts (SHA-256), equal across processes and Python versions.
 

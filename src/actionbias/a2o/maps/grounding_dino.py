@@ -65,6 +65,7 @@ def token_spans(tokenizer: Any, queries: Sequence[str]) -> tuple[list[int], list
 
 class GroundingDinoMapBackend(BoxDetectorBackend):
     name = "grounding-dino"
+    label = "Grounding DINO"
 
     def __init__(
         self,

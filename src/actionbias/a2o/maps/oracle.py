@@ -34,6 +34,8 @@ from actionbias.synth.files import load_masks
 
 class OracleMapBackend(LazyModelBackend):
     name = "synth-oracle"
+    #: What made the maps, as the LLM policy's prompt names it.
+    label = "SynthAct oracle masks"
 
     def __init__(
         self,

@@ -42,6 +42,7 @@ def corners_from_centers(boxes: Any, height: int, width: int) -> Any:
 
 class Owlv2MapBackend(BoxDetectorBackend):
     name = "owlv2"
+    label = "OWLv2"
 
     def __init__(
         self,

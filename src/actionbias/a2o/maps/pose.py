@@ -61,6 +61,8 @@ PART_NAMES: tuple[str, ...] = ("person", "head", *PARTS)
 
 class PoseMapBackend(LazyModelBackend):
     name = "pose"
+    #: What made the maps, as the LLM policy's prompt names it.
+    label = "MediaPipe Pose"
     _model_attrs = ("_mp",)
 
     def __init__(

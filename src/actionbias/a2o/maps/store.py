@@ -40,7 +40,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from actionbias.a2o.maps.backend import MapBackend, build_backend
+from actionbias.a2o.maps.backend import MapBackend, build_backend, detector_label
 from actionbias.errors import BadInputError, VideoReadError
 from actionbias.fileio import atomic_open, atomic_write_text
 from actionbias.video import read_all_frames
@@ -134,6 +134,11 @@ class MapStore:
     def input_size(self) -> int:
         size = getattr(self.backend, "input_size", None)
         return int(size) if size else self.map_size * INPUT_FACTOR
+
+    @property
+    def detector(self) -> str:
+        """What makes this store's maps, as the LLM policy's prompt names it."""
+        return detector_label(self.backend)
 
     def config(self) -> dict[str, Any]:
         return {
