@@ -121,19 +121,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--adhoc",
         metavar="PRESET:KEY=VALUE;...:MEASUREMENTS",
-        help="one extra row, e.g. 'default:correlation=0.7:baseline[:EPOCHS]'",
+        help="one extra row, e.g. 'default:correlation=0.7:baseline[:EPOCHS[:SIZE]]'",
     )
     args = parser.parse_args(argv)
     by_name = {r.name: r for r in ROWS}
     if args.adhoc:
-        preset, sets, measured, *epochs = args.adhoc.split(":")
+        preset, sets, measured, *rest = args.adhoc.split(":")
         overrides = dict(kv.split("=", 1) for kv in sets.split(";") if kv)
         by_name["adhoc"] = Row(
             "adhoc",
             preset,
             overrides,
             tuple(measured.split(",")),
-            epochs=int(epochs[0]) if epochs else 20,
+            epochs=int(rest[0]) if rest else 20,
+            probe_size=int(rest[1]) if len(rest) > 1 else 64,
             note=sets,
         )
         args.rows = "adhoc"

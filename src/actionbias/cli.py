@@ -97,7 +97,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
         "card",
         help="measure how strong a shortcut a generated SynthAct folder has",
         description=(
-            "Train the same small probe (the demo recipe's slow_tiny, 8x64x64) on four views "
+            "Train the same small probe (the demo recipe's slow_tiny, 8x48x48, 14 epochs) on four views "
             "of the folder's clips: background only, human only, RGB with the scenes "
             "shuffled across classes (no shortcut) and RGB as generated (the baseline: test "
             "accuracy, swap SHAcc/SBErr, mimetic accuracy). Writes JSON (and an HTML page "
@@ -107,7 +107,7 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
     card.add_argument("data", type=Path, help="a generated SynthAct folder")
     card.add_argument("--json", type=Path, help="card JSON (default: DATA/card.json)")
     card.add_argument("--html", type=Path, help="also write the card as an HTML page")
-    card.add_argument("--epochs", type=positive_int, default=20, help="probe epochs (20)")
+    card.add_argument("--epochs", type=positive_int, default=14, help="probe epochs (14)")
     card.add_argument("--seed", type=int, default=0, dest="card_seed", help="probe seed (0)")
     card.add_argument("--workers", type=positive_int, default=2, help="render processes (2)")
     card.add_argument("--no-progress", action="store_true", help="hide the progress bars")

@@ -11,7 +11,13 @@ import pytest
 
 from actionbias.cli import main
 from actionbias.synth import make_plan, render_clip, resolve_config
-from actionbias.synth.card import card_for_plan, card_summary, render_split, shuffled_scenes
+from actionbias.synth.card import (
+    ProbeInput,
+    card_for_plan,
+    card_summary,
+    render_split,
+    shuffled_scenes,
+)
 from actionbias.synth.quickfit import FitBudget
 
 
@@ -31,7 +37,7 @@ def test_shuffled_scenes_keep_the_mix_but_not_the_class(tiny_plan) -> None:
 
 def test_views_are_exact_crops_of_the_rendered_clip(tiny_plan) -> None:
     clips = tiny_plan.clips["test"][:3]
-    views = render_split(clips, ("rgb", "human", "scene"))
+    views = render_split(clips, ("rgb", "human", "scene"), ProbeInput(size=64))
     for i, clip in enumerate(clips):
         rendered = render_clip(clip.spec)
         person = rendered.person

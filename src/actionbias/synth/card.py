@@ -58,10 +58,11 @@ MEASUREMENTS = (
 
 @dataclass(frozen=True)
 class ProbeInput:
-    """The clip size the probe reads: frames sampled uniformly, resized to a square."""
+    """The clip size the probe reads: frames sampled uniformly, resized to a square
+    (the demo recipe's 8x48x48 by default)."""
 
     frames: int = 8
-    size: int = 64
+    size: int = 48
 
 
 def _shrink(frames: np.ndarray, probe: ProbeInput) -> np.ndarray:

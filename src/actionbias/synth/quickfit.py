@@ -5,7 +5,7 @@ this view of the data at this budget?" several times over (scene only, human
 only, RGB without the shortcut, RGB with it). Answering through the full
 Lightning stack would decode every view from disk; here the clips are already
 rendered arrays, so one plain loop over a tensor is both faster and simpler.
-It follows the `demo` recipe's choices (slow_tiny, 8 frames of 64x64, Adam with
+It follows the `demo` recipe's choices (slow_tiny, 8 frames of 48x48, Adam with
 cosine decay, batch 16, the best epoch on the validation clips), so its figures
 track what `actionbias demo` trains; it is a probe, not a replacement for
 `actionbias train`.
@@ -35,7 +35,7 @@ class FitBudget:
     """How much training a probe gets; the defaults are the demo recipe's."""
 
     model: str = "slow_tiny"
-    epochs: int = 20
+    epochs: int = 14
     batch_size: int = 16
     lr: float = 1e-2
     seed: int = 0
