@@ -97,8 +97,8 @@ def _add_synth(sub: argparse._SubParsersAction) -> None:
         "card",
         help="measure how strong a shortcut a generated SynthAct folder has",
         description=(
-            "Train the same small probe (the demo recipe's slow_tiny, 8x48x48, 14 epochs) on four views "
-            "of the folder's clips: background only, human only, RGB with the scenes "
+            "Train the same small probe (the demo recipe's slow_tiny, 8x48x48, 14 epochs) on "
+            "four views of the folder's clips: background only, human only, RGB with the scenes "
             "shuffled across classes (no shortcut) and RGB as generated (the baseline: test "
             "accuracy, swap SHAcc/SBErr, mimetic accuracy). Writes JSON (and an HTML page "
             "with --html); prints the card."
