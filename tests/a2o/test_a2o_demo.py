@@ -11,6 +11,7 @@ from actionbias.a2o.commands import add_a2o_parsers
 from actionbias.a2o.demo import A2ODemoSettings, demo_settings, run_a2o_demo
 from actionbias.a2o.policies import PC3D_PLUS_PLUS
 from actionbias.errors import BadInputError
+from actionbias.synth import read_synthact
 
 
 def _run(argv: list[str]) -> int:
@@ -94,9 +95,26 @@ def test_cli_run_with_fixed_policy_on_synthact(finished, tmp_path, capsys) -> No
         ]
     )  # fmt: skip
     assert code == 0
-    assert "best (iteration 1)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "best (iteration 1)" in printed
+    assert "on the selection split synthact-val" in printed
     history = [json.loads(line) for line in (run / "history.jsonl").open()]
     assert history[0]["objects"] == ["person", "arm"]
+    # The final figure: the held-out test split, never the selection split.
+    summary = json.loads((run / "summary.json").read_text())
+    test, selection = summary["test"], summary["selection"]
+    assert selection["split"] == "synthact-val" and test["split"] == "synthact-test"
+    test_ids = [r.id for r in read_synthact(out / "synthact")["test"].records]
+    assert test["clips"] == len(test_ids) and test["selection_split"] == "synthact-val"
+    assert test["weights"] == history[0]["weights"]  # no final training: W_best
+    assert f"test: {100 * test['accuracy']:.1f}% on the held-out split synthact-test" in printed
+    rows = [json.loads(line) for line in (run / "test" / "predictions.jsonl").open()]
+    assert sorted(r["id"] for r in rows) == sorted(test_ids)
+    # The report of the test audit says which split the figure is on.
+    from actionbias.report.page import write_report
+
+    html = write_report([run / "test"], tmp_path / "report.html").read_text()
+    assert "synthact-test" in html and "held-out test" in html
 
 
 def test_cli_tune_runs_optuna_trials_and_resumes(finished, tmp_path, capsys) -> None:
@@ -121,6 +139,9 @@ def test_cli_bad_input_names_the_option(tmp_path) -> None:
               "--backend-opt", "nonsense"])  # fmt: skip
     with pytest.raises(BadInputError, match="--val"):
         _run(["a2o", "run", "--data", str(tmp_path / "train.csv"), "--out", str(tmp_path)])
+    with pytest.raises(BadInputError, match="--test"):  # no held-out split, not waived
+        _run(["a2o", "run", "--data", str(tmp_path / "train.csv"), "--val",
+              str(tmp_path / "val.csv"), "--out", str(tmp_path)])  # fmt: skip
 
 
 @pytest.mark.slow

@@ -306,3 +306,79 @@ def test_fixed_policy_and_bad_arguments(tmp_path: Path, task: TaskDescription) -
 
     with pytest.raises(BadInputError, match="final"):
         run_icrl(FixedPolicy(["a"]), NoEpochs(), task, tmp_path / "y", 1, final_epochs=2)
+
+
+def _manifest(name: str, ids: list[str]):
+    from actionbias.data import Manifest, VideoRecord
+
+    classes = list(USEFUL)
+    records = [VideoRecord(i, f"/videos/{i}.mp4", classes[k % 3], k % 3) for k, i in enumerate(ids)]
+    return Manifest(records, classes, name=name, source=f"{name}.csv")
+
+
+class SplitEnv(FakeEnv):
+    """FakeEnv with train/val manifests and a checkpoint scorer whose accuracy differs by split."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.train = _manifest("toy-train", ["a", "b", "c"])
+        self.val = _manifest("toy-val", ["d", "e", "f"])
+        self.scored: list[tuple[str, str, list[str], str]] = []
+
+    def evaluate_checkpoint(self, weights, manifest, objects, out_dir=None, name=None):
+        from types import SimpleNamespace
+
+        self.scored.append((str(weights), manifest.name, list(objects), str(out_dir)))
+        Path(out_dir).mkdir(parents=True)  # a stale audit folder would make this fail
+        return SimpleNamespace(
+            accuracy=0.25, classwise={"jump": 0.25}, clips=len(manifest), skipped=0
+        )
+
+
+def test_final_figure_comes_from_the_held_out_test_split(tmp_path: Path, task) -> None:
+    env = SplitEnv()
+    test = _manifest("toy-test", ["g", "h", "i", "j"])
+    sets = [["person"], ["person", "arm"]]
+    result = run_icrl(Scripted(sets), env, task, tmp_path / "run", 2, final_epochs=3, test=test)
+    final_weights = str(tmp_path / "run" / "final" / "weights.pt")
+    # Scored once, on the test split, with the final training's weights and the best set.
+    assert env.scored == [
+        (final_weights, "toy-test", ["person", "arm"], str(tmp_path / "run" / "test"))
+    ]
+    assert result.test is not None and result.test["accuracy"] == 0.25
+    assert result.test["accuracy"] != result.best.accuracy  # not the selection figure
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["selection"]["split"] == "toy-val" and summary["selection"]["clips"] == 3
+    assert summary["test"]["split"] == "toy-test" and summary["test"]["clips"] == 4
+    assert summary["test"]["selection_split"] == "toy-val"
+    assert summary["test"]["model"] == "final training (3 epochs)"
+    assert json.loads((tmp_path / "run" / "test.json").read_text()) == summary["test"]
+    # A rerun reuses test.json; another test split is scored again (stale audit replaced).
+    run_icrl(Scripted(sets), env, task, tmp_path / "run", 2, final_epochs=3, test=test)
+    assert len(env.scored) == 1
+    other = _manifest("toy-test2", ["k", "l"])
+    again = run_icrl(Scripted(sets), env, task, tmp_path / "run", 2, final_epochs=3, test=other)
+    assert len(env.scored) == 2 and again.test["split"] == "toy-test2"
+
+
+def test_without_final_training_the_best_trial_is_scored(tmp_path: Path, task) -> None:
+    env = SplitEnv()
+    test = _manifest("toy-test", ["g", "h"])
+    result = run_icrl(Scripted([["arm"], ["person", "arm"]]), env, task, tmp_path / "r", 2,
+                      test=test)  # fmt: skip
+    assert env.scored[0][0] == result.best.weights
+    assert result.test["model"] == "best trial's weights (iteration 2)"
+    no_test = run_icrl(Scripted([["arm"]]), SplitEnv(), task, tmp_path / "n", 1)
+    assert no_test.test is None and no_test.summary["test"] is None
+    assert no_test.summary["selection"]["split"] == "toy-val"
+
+
+@pytest.mark.parametrize("shared", ["d", "a"])
+def test_a_test_split_overlapping_train_or_val_is_refused(tmp_path: Path, task, shared) -> None:
+    env = SplitEnv()
+    test = _manifest("toy-test", ["g", shared])
+    with pytest.raises(BadInputError, match=r"shares 1 clip\(s\) with the (val|train) split"):
+        run_icrl(Scripted([["arm"]]), env, task, tmp_path / "r", 1, test=test)
+    assert env.calls == []  # refused before any training
+    with pytest.raises(BadInputError, match="evaluate_checkpoint"):
+        run_icrl(Scripted([["arm"]]), FakeEnv(), task, tmp_path / "f", 1, test=test)

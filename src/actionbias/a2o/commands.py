@@ -85,7 +85,10 @@ def _manifests(args: argparse.Namespace) -> dict[str, Any]:
         raise BadInputError("a manifest --data needs --val (the reward's split)", where="--val")
     train = load_manifest(data, format=args.format, root=args.root)
     val = load_manifest(args.val, format=args.format, root=args.root)
-    return {"train": train, "val": val}
+    splits = {"train": train, "val": val}
+    if getattr(args, "test", None) is not None:
+        splits["test"] = load_manifest(args.test, format=args.format, root=args.root)
+    return splits
 
 
 def _store(args: argparse.Namespace, out: Path) -> Any:
@@ -119,6 +122,17 @@ def add_run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dataset-name", help="dataset name in the LLM's task description")
     p.add_argument("--initial-history", type=Path, help="history.jsonl of another run (OOD)")
     p.add_argument("--final-epochs", type=positive_int, help="train the best set this long")
+    p.add_argument(
+        "--test",
+        type=Path,
+        help="held-out test manifest for the final figure (a SynthAct folder uses its test "
+        "split); never used by the search",
+    )
+    p.add_argument(
+        "--no-test",
+        action="store_true",
+        help="report only the selection split's figures (biased for the chosen set)",
+    )
     _add_training(p)
 
 
@@ -193,6 +207,11 @@ def _policy(args: argparse.Namespace, out: Path) -> Any:
 
 def _environment(args: argparse.Namespace, out: Path) -> Any:
     """The training environment the run/tune options describe."""
+    return _environment_and_splits(args, out)[0]
+
+
+def _environment_and_splits(args: argparse.Namespace, out: Path) -> tuple[Any, dict[str, Any]]:
+    """The training environment and every split read (a2o run also wants ``test``)."""
     from actionbias.a2o.config import A2OTrainConfig
     from actionbias.a2o.data import few_shot
     from actionbias.a2o.environment import TrainEnvironment
@@ -219,7 +238,7 @@ def _environment(args: argparse.Namespace, out: Path) -> Any:
         accelerator=args.accelerator,
         precision=args.precision,
     )
-    return TrainEnvironment(train, splits["val"], _store(args, out), config)
+    return TrainEnvironment(train, splits["val"], _store(args, out), config), splits
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -227,7 +246,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
 
     out = Path(args.out).resolve()  # trial weight paths stay valid from any directory
-    env = _environment(args, out)
+    if args.no_test and args.test is not None:
+        raise BadInputError("--test and --no-test exclude each other", where="--no-test")
+    synthact = Path(args.data).is_dir() and (Path(args.data) / "synthact.json").is_file()
+    if synthact and args.test is not None:
+        raise BadInputError("a SynthAct folder brings its own test split", where="--test")
+    if not (synthact or args.no_test or args.test is not None or args.val is None):
+        raise BadInputError(
+            "the final figure needs a held-out test manifest (--test), or --no-test to "
+            "report only the selection split's (biased) figures",
+            where="--test",
+        )
+    env, splits = _environment_and_splits(args, out)
     train = env.train
     task = TaskDescription(
         dataset=args.dataset_name or Path(args.data).name,
@@ -245,18 +275,39 @@ def cmd_run(args: argparse.Namespace) -> int:
         max_objects=args.max_objects,
         initial_history=history,
         final_epochs=args.final_epochs,
+        test=None if args.no_test else splits.get("test"),
         force=args.force,
         progress=not args.no_progress,
     )
     best = result.best
+    chosen_on = _split_text(env.val, "val")
     print(
-        f"best (iteration {best.iteration}): val accuracy {100 * best.accuracy:.1f}% "
-        f"with {len(best.objects)} objects: {', '.join(best.objects)}"
+        f"best (iteration {best.iteration}): {100 * best.accuracy:.1f}% on the selection split "
+        f"{chosen_on} with {len(best.objects)} objects: {', '.join(best.objects)}"
     )
     if result.final:
-        print(f"final training: val accuracy {100 * result.final['accuracy']:.1f}%")
-    print(f"history: {result.history_path}")
+        print(
+            f"final training ({result.final['epochs']} epochs): "
+            f"{100 * result.final['accuracy']:.1f}% on the selection split {chosen_on}"
+        )
+    if result.test:
+        t = result.test
+        print(
+            f"test: {100 * t['accuracy']:.1f}% on the held-out split {t['split']} "
+            f"({t['clips']} clips, never used by the search; model: {t['model']})"
+        )
+        print(f"test audit: {t['audit_dir']} (actionbias report {t['audit_dir']})")
+    else:
+        print(
+            "no held-out test figure (--no-test): the selection split's accuracy above is "
+            "biased upward for the chosen set"
+        )
+    print(f"history: {result.history_path}; summary: {out / 'summary.json'}")
     return 0
+
+
+def _split_text(manifest: Any, default: str) -> str:
+    return f"{manifest.name or default} ({len(manifest)} clips)"
 
 
 def add_tune_arguments(p: argparse.ArgumentParser) -> None:

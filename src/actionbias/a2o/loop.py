@@ -7,8 +7,11 @@ Layout of a run folder::
       history.jsonl       one Trial per line (injected history first), appended per iteration
       trials/NN/          what the environment writes for iteration NN (weights, logs)
       final/              the final full training with the best set (when asked for)
-      final.json          its reward
-      summary.json        best set and accuracy, accuracy per iteration, search seconds
+      final.json          its reward (on the selection split, like every trial's)
+      test/               the final model audited on the held-out test split (audit run dir)
+      test.json           that figure: split, clips, accuracy, which weights
+      summary.json        best set and accuracy, accuracy per iteration, search seconds,
+                          the selection split and the test figure
 
 The loop is the paper's: s_t is the history of previous trials, a_t comes from
 the policy, is truncated to C_max, evaluated by the environment (train on
@@ -32,6 +35,13 @@ What the paper leaves open, decided here:
   `force` (which deletes the old results). `iterations` may grow on a rerun.
 - Injected history (the OOD-history baseline): trials of another run, shown to
   the policy before this run's own trials, never selectable as best.
+- The reported figure. The reward split (D_val) selects the object set, so its
+  accuracy for the best set is biased upward (the maximum of T noisy figures).
+  As in the paper ("the test split is never used during optimization"), the
+  final model -- the final training when `final_epochs` is given, else W_best
+  -- is scored once on a `test` split that neither the search nor the
+  selection saw; a test split sharing a clip with D_train or D_val is refused.
+  `summary.json` names both splits (``selection``, ``test``).
 """
 
 from __future__ import annotations
@@ -70,6 +80,8 @@ CONFIG = "config.json"
 HISTORY = "history.jsonl"
 SUMMARY = "summary.json"
 FINAL = "final.json"
+TEST = "test.json"
+TEST_AUDIT = "test"
 TRIALS = "trials"
 RESUMABLE_KEYS = ("iterations", "created", "actionbias_version")
 
@@ -105,6 +117,8 @@ class ICRLResult:
     injected: list[Trial] = field(default_factory=list)
     final: dict[str, Any] | None = None
     summary: dict[str, Any] = field(default_factory=dict)
+    #: The final model on the held-out test split (`run_icrl`'s ``test``), else None.
+    test: dict[str, Any] | None = None
 
     @property
     def best_objects(self) -> list[str]:
@@ -184,6 +198,8 @@ def _summary(
     best: Trial | None,
     iterations: int,
     final: dict[str, Any] | None,
+    selection: dict[str, Any] | None = None,
+    test: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     spec = policy_settings(policy)
     label = spec.get("label") or ("LLM policy" if spec.get("kind") == "llm" else spec.get("kind"))
@@ -209,6 +225,9 @@ def _summary(
             t.seconds + float(t.extra.get("policy_seconds", 0.0)) for t in trials
         ),
         "final": final,
+        # Which split chose the set (every "accuracy" above is on it) and the held-out figure.
+        "selection": selection,
+        "test": test,
     }
 
 
@@ -236,9 +255,9 @@ def _open_run(run_dir: Path, config: dict[str, Any], force: bool) -> None:
                 source=run_dir,
             )
         if diff and force:
-            for name in (HISTORY, SUMMARY, FINAL):
+            for name in (HISTORY, SUMMARY, FINAL, TEST):
                 (run_dir / name).unlink(missing_ok=True)
-            for name in (TRIALS, "final"):
+            for name in (TRIALS, "final", TEST_AUDIT):
                 shutil.rmtree(run_dir / name, ignore_errors=True)
     atomic_write_text(config_path, json.dumps(config, indent=1, default=str) + "\n")
 
@@ -261,6 +280,7 @@ def run_icrl(
     initial_history: Sequence[Trial] = (),
     final_epochs: int | None = None,
     *,
+    test: Any = None,
     force: bool = False,
     progress: bool = False,
 ) -> ICRLResult:
@@ -271,6 +291,9 @@ def run_icrl(
     of another run shown to the policy first (see `load_injected_history`).
     `final_epochs`: after the search, train once more with the best set for
     that many epochs through ``env.evaluate(objects, RUN/"final", epochs=N)``.
+    `test`: a held-out split (a `Manifest`) on which the final model is scored
+    once after the search through ``env.evaluate_checkpoint`` (see the module
+    docstring); None reports only the selection split's figures.
     `progress` shows a rich progress bar.
 
     The prompt names the detector that really makes the maps: when the task
@@ -294,6 +317,8 @@ def run_icrl(
                 f"{type(env).__name__}.evaluate takes no 'epochs': no final training possible",
                 where="final_epochs",
             )
+    if test is not None:
+        _check_test_split(env, test)
     injected = [replace(t, source=INJECTED) for t in initial_history]
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -343,7 +368,8 @@ def run_icrl(
     finally:
         bar.close()
 
-    summary = _summary(policy, task, trials, best, iterations, None)
+    selection = selection_split(env)
+    summary = _summary(policy, task, trials, best, iterations, None, selection)
     atomic_write_text(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
     if best is None:
         reasons = "; ".join(f"{t.iteration}: {t.error}" for t in trials[:3])
@@ -352,9 +378,13 @@ def run_icrl(
     final = None
     if final_epochs is not None:
         final = _final_training(env, best, run_dir, final_epochs)
-        summary = _summary(policy, task, trials, best, iterations, final)
+    held_out = None
+    if test is not None:
+        held_out = _test_evaluation(env, best, final, test, run_dir, selection)
+    if final is not None or held_out is not None:
+        summary = _summary(policy, task, trials, best, iterations, final, selection, held_out)
         atomic_write_text(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
-    return ICRLResult(best, trials, history_path, run_dir, injected, final, summary)
+    return ICRLResult(best, trials, history_path, run_dir, injected, final, summary, held_out)
 
 
 def name_detector(task: TaskDescription, env: Any) -> TaskDescription:
@@ -459,6 +489,111 @@ def _final_training(env: Any, best: Trial, run_dir: Path, epochs: int) -> dict[s
     return final
 
 
+def manifest_fingerprint(manifest: Any) -> str:
+    """SHA-1 of a manifest's sorted (id, label) pairs: which clips a figure is on."""
+    items = sorted((str(r.id), str(r.label or "")) for r in manifest.records)
+    return hashlib.sha1(json.dumps(items).encode("utf-8")).hexdigest()
+
+
+def _split_name(manifest: Any, default: str) -> str:
+    return str(getattr(manifest, "name", "") or default)
+
+
+def selection_split(env: Any) -> dict[str, Any] | None:
+    """The split whose accuracy is the reward (``env.val``), as summary.json names it."""
+    val = getattr(env, "val", None)
+    if val is None or not hasattr(val, "records"):
+        return None
+    return {
+        "split": _split_name(val, "val"),
+        "source": str(getattr(val, "source", "") or ""),
+        "clips": len(val.records),
+        "role": "reward and model selection (every trial's accuracy; biased for the best set)",
+    }
+
+
+def _check_test_split(env: Any, test: Any) -> None:
+    """Refuse a test split that shares clips with what the search trained or selected on."""
+    if not hasattr(env, "evaluate_checkpoint"):
+        raise BadInputError(
+            f"{type(env).__name__} has no evaluate_checkpoint: cannot score a test split",
+            where="test",
+        )
+    if not getattr(test, "records", None):
+        raise BadInputError("the test split is empty", source=getattr(test, "source", None))
+    ids = {str(r.id) for r in test.records}
+    paths = {(str(r.path), r.start, r.end) for r in test.records}
+    for role in ("train", "val"):
+        other = getattr(env, role, None)
+        if other is None or not hasattr(other, "records"):
+            continue
+        shared = [
+            r.id
+            for r in other.records
+            if str(r.id) in ids or (str(r.path), r.start, r.end) in paths
+        ]
+        if shared:
+            raise BadInputError(
+                f"the test split shares {len(shared)} clip(s) with the {role} split "
+                f"(first: {shared[0]}); the final figure must come from clips the search "
+                "never saw",
+                source=getattr(test, "source", None) or None,
+                where="test",
+            )
+
+
+def _test_evaluation(
+    env: Any,
+    best: Trial,
+    final: dict[str, Any] | None,
+    test: Any,
+    run_dir: Path,
+    selection: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """Score the final model once on the held-out split; reuse test.json when it still holds."""
+    if final is not None:
+        weights, model = final.get("weights"), f"final training ({final['epochs']} epochs)"
+    else:
+        weights, model = best.weights, f"best trial's weights (iteration {best.iteration})"
+    if not weights:
+        raise BadInputError(
+            "the final model has no weights to score on the test split", where="test"
+        )
+    objects = list(best.objects)
+    split = _split_name(test, "test")
+    fingerprint = manifest_fingerprint(test)
+    path = run_dir / TEST
+    if path.is_file():
+        done = json.loads(path.read_text(encoding="utf-8"))
+        if (
+            done.get("weights") == str(weights)
+            and done.get("objects") == objects
+            and done.get("fingerprint") == fingerprint
+        ):
+            return done
+    audit_dir = run_dir / TEST_AUDIT
+    shutil.rmtree(audit_dir, ignore_errors=True)  # stale: other weights or another split
+    label = f"a2o-final [{split}: held-out test]"
+    result = env.evaluate_checkpoint(weights, test, objects, out_dir=audit_dir, name=label)
+    held_out = {
+        "split": split,
+        "source": str(getattr(test, "source", "") or ""),
+        "role": "held-out test: never used by the search or the selection",
+        "clips": int(result.clips),
+        "skipped": int(result.skipped),
+        "fingerprint": fingerprint,
+        "model": model,
+        "weights": str(weights),
+        "objects": objects,
+        "accuracy": float(result.accuracy),
+        "classwise": {str(k): float(v) for k, v in result.classwise.items()},
+        "selection_split": None if selection is None else selection["split"],
+        "audit_dir": str(audit_dir),
+    }
+    atomic_write_text(path, json.dumps(held_out, indent=1) + "\n")
+    return held_out
+
+
 class _Progress:
     """A rich progress bar over iterations (a no-op unless enabled)."""
 
@@ -498,8 +633,10 @@ __all__ = [
     "ICRLResult",
     "environment_settings",
     "load_injected_history",
+    "manifest_fingerprint",
     "name_detector",
     "policy_settings",
     "read_history",
     "run_icrl",
+    "selection_split",
 ]
