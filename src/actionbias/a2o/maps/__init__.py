@@ -8,6 +8,11 @@ Backends (`build_backend(name, **options)`, `list_backends()`):
 * ``owlv2`` -- OWLv2 open-vocabulary boxes, per-query scores;
 * ``grounding-dino`` -- Grounding DINO boxes scored from each query's token span.
 
+Both box detectors paint score x box (``mask="box"``, the default without a SAM 2
+model) or, as the paper's Grounded SAM2, score x the SAM 2 mask of each box
+(``sam2=ID_OR_FOLDER`` or ``mask="sam2"``; `actionbias.a2o.maps.sam2`); the mask mode
+is part of the cache key.
+
 `MapStore` caches maps per (video, query, backend options) on disk and in memory, so
 repeated ICRL iterations do not detect again. Queries are answered from named regions
 (oracle, pose) by `RegionVocabulary`.

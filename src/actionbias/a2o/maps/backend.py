@@ -101,14 +101,21 @@ class LazyModelBackend:
         return frames
 
 
+MASK_MODES = ("box", "sam2")
+
+
 class BoxDetectorBackend(LazyModelBackend):
     """Open-vocabulary box detectors (OWLv2, Grounding DINO): shared loading and boxes -> maps.
 
     Subclasses name their transformers classes (`model_classes`) and implement
     `detect(frames, queries)` -> per frame (boxes N x 4 pixel corners, scores N x Q);
     the map of a query is the max over its detections above ``threshold`` of score x
-    box indicator. ``joint`` False detects each query alone (Q detector passes), so a
-    query's map cannot depend on which other queries were asked with it.
+    region. The region is the box (``mask="box"``) or, as in the paper's Grounded
+    SAM2, the box refined to a pixel mask by SAM 2 (``mask="sam2"``, see
+    `actionbias.a2o.maps.sam2`). ``joint`` False detects each query alone (Q
+    detector passes), so a query's map cannot depend on which other queries were
+    asked with it; a SAM 2 mask depends only on the frame and its box, so masks
+    keep that independence.
     """
 
     _model_attrs = ("_model", "_processor")
@@ -117,8 +124,43 @@ class BoxDetectorBackend(LazyModelBackend):
     device: str | None
     dtype: str | None
     joint: bool = True
+    mask: str = "box"
+    refiner: Any = None
     _model: Any = None
     _processor: Any = None
+    #: The detector's own name ("OWLv2"); `label` adds SAM 2 when masks are refined.
+    box_label: str = "boxes"
+    sam2_label: str = "boxes + SAM 2"
+
+    @property
+    def label(self) -> str:
+        return self.sam2_label if self.mask == "sam2" else self.box_label
+
+    def init_masks(self, mask: str | None, sam2: str | None, sam2_batch_size: int) -> None:
+        """Choose the region: masks when a SAM 2 model is given or ``mask="sam2"``, else boxes."""
+        if mask is None:
+            mask = "sam2" if sam2 else "box"
+        if mask not in MASK_MODES:
+            raise BadInputError(
+                f"mask must be one of {', '.join(MASK_MODES)}, got {mask!r}", where="mask"
+            )
+        if mask == "box" and sam2:
+            raise BadInputError("a SAM 2 model has no use with mask=box", where="sam2")
+        self.mask = mask
+        self.refiner = None
+        if mask == "sam2":
+            from actionbias.a2o.maps.sam2 import DEFAULT_SAM2, Sam2Refiner
+
+            self.refiner = Sam2Refiner(
+                sam2 or DEFAULT_SAM2, self.device, self.dtype, batch_size=sam2_batch_size
+            )
+
+    def mask_key(self) -> dict[str, Any]:
+        """The region's part of `cache_key` (the mask mode, and SAM 2's own settings)."""
+        key: dict[str, Any] = {"mask": self.mask}
+        if self.refiner is not None:
+            key.update(self.refiner.cache_key())
+        return key
 
     def model_classes(self) -> tuple[Any, Any]:
         """(model class, processor class) from transformers."""
@@ -159,14 +201,29 @@ class BoxDetectorBackend(LazyModelBackend):
         if not queries or not num:
             return out
         groups = [list(range(len(queries)))] if self.joint else [[q] for q in range(len(queries))]
+        # Per frame: every kept (query, box, score) of every group, so that SAM 2 encodes
+        # each frame once however many detector passes there were.
+        kept: list[list[tuple[int, np.ndarray, float]]] = [[] for _ in range(num)]
         for group in groups:
             detections = self.detect(frames, [queries[q] for q in group])
             for t, (boxes, scores) in enumerate(detections):
                 for j, q in enumerate(group):
-                    keep = scores[:, j] > self.threshold
-                    out[q, t] = boxes_to_map(
-                        boxes[keep].numpy(), scores[keep, j].numpy(), height, width
-                    )
+                    for i in np.flatnonzero((scores[:, j] > self.threshold).numpy()):
+                        kept[t].append((q, boxes[i].numpy(), float(scores[i, j])))
+        masks = None
+        if self.refiner is not None:
+            prompts = [np.array([r[1] for r in rows], np.float32).reshape(-1, 4) for rows in kept]
+            masks = self.refiner.refine(frames, prompts)
+        for t, rows in enumerate(kept):
+            for q in range(len(queries)):
+                mine = [k for k, r in enumerate(rows) if r[0] == q]
+                out[q, t] = boxes_to_map(
+                    np.array([rows[k][1] for k in mine], np.float32).reshape(-1, 4),
+                    np.array([rows[k][2] for k in mine], np.float32),
+                    height,
+                    width,
+                    masks=None if masks is None else masks[t][mine],
+                )
         return out
 
 

@@ -4,8 +4,9 @@ The queries go into one prompt, lowercased and joined as "a. b. c." (the form
 Grounding DINO was trained on). The model scores every predicted box against every
 prompt token; a query's score for a box is the sigmoid of the max logit over that
 query's tokens, and the map is the max over boxes above `threshold` of score x box
-indicator. Token spans come from tokenising each query alone and checking that the
-pieces, with the separators, rebuild the prompt's token ids exactly -- a tokenizer that
+indicator (or x the box's SAM 2 mask: with ``sam2=`` this is Grounded SAM2). Token
+spans come from tokenising each query alone and checking that the pieces, with the
+separators, rebuild the prompt's token ids exactly -- a tokenizer that
 merges across the "." would make spans wrong, and is refused instead.
 
 Unlike OWLv2, the text encoder attends across the whole prompt, so in one joint prompt
@@ -65,7 +66,8 @@ def token_spans(tokenizer: Any, queries: Sequence[str]) -> tuple[list[int], list
 
 class GroundingDinoMapBackend(BoxDetectorBackend):
     name = "grounding-dino"
-    label = "Grounding DINO"
+    box_label = "Grounding DINO"
+    sam2_label = "Grounded SAM2"
 
     def __init__(
         self,
@@ -76,6 +78,9 @@ class GroundingDinoMapBackend(BoxDetectorBackend):
         dtype: str | None = None,
         joint: bool = False,
         input_size: int | None = 480,
+        mask: str | None = None,
+        sam2: str | None = None,
+        sam2_batch_size: int = 4,
     ) -> None:
         if not 0.0 <= float(threshold) < 1.0:
             raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
@@ -88,6 +93,7 @@ class GroundingDinoMapBackend(BoxDetectorBackend):
         self.input_size = None if input_size is None else int(input_size)
         self._model: Any = None
         self._processor: Any = None
+        self.init_masks(mask, sam2, sam2_batch_size)
 
     def cache_key(self) -> dict:
         # The dtype that will really run (device "auto"/None picks cuda + fp16 when present).
@@ -97,6 +103,7 @@ class GroundingDinoMapBackend(BoxDetectorBackend):
             "threshold": self.threshold,
             "joint": self.joint,
             "dtype": dtype,
+            **self.mask_key(),
         }
 
     def model_classes(self) -> tuple[Any, Any]:

@@ -1,6 +1,7 @@
 """`owlv2`: open-vocabulary boxes from OWLv2 (transformers) -> likelihood maps.
 
-Per frame and query the map is the max over detections of score x box indicator.
+Per frame and query the map is the max over detections of score x box indicator, or
+score x the box's SAM 2 mask with ``sam2=`` / ``mask="sam2"`` (see `BoxDetectorBackend`).
 Scores are per (box, query): OWLv2 embeds each query on its own and scores every
 predicted box against every query independently (sigmoid of the class logit). We keep
 that independence instead of the processor's one-label-per-box post-processing
@@ -42,7 +43,8 @@ def corners_from_centers(boxes: Any, height: int, width: int) -> Any:
 
 class Owlv2MapBackend(BoxDetectorBackend):
     name = "owlv2"
-    label = "OWLv2"
+    box_label = "OWLv2"
+    sam2_label = "OWLv2 + SAM 2"
 
     def __init__(
         self,
@@ -53,6 +55,9 @@ class Owlv2MapBackend(BoxDetectorBackend):
         dtype: str | None = None,
         query_template: str = "a photo of a {}",
         input_size: int | None = 480,
+        mask: str | None = None,
+        sam2: str | None = None,
+        sam2_batch_size: int = 4,
     ) -> None:
         if not 0.0 <= float(threshold) < 1.0:
             raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
@@ -67,6 +72,7 @@ class Owlv2MapBackend(BoxDetectorBackend):
         self.input_size = None if input_size is None else int(input_size)
         self._model: Any = None
         self._processor: Any = None
+        self.init_masks(mask, sam2, sam2_batch_size)
 
     def cache_key(self) -> dict:
         return {
@@ -74,6 +80,7 @@ class Owlv2MapBackend(BoxDetectorBackend):
             "threshold": self.threshold,
             "query_template": self.query_template,
             "dtype": self.dtype_name(),
+            **self.mask_key(),
         }
 
     def model_classes(self) -> tuple[Any, Any]:
