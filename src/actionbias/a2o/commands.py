@@ -67,7 +67,8 @@ def _add_data(p: argparse.ArgumentParser) -> None:
         "--backend-opt",
         action="append",
         metavar="KEY=VALUE",
-        help="backend option, repeatable (e.g. model=google/owlv2-base-patch16-ensemble)",
+        help="backend option, repeatable (e.g. model=google/owlv2-base-patch16-ensemble; "
+        "sam2=facebook/sam2.1-hiera-small or mask=sam2: SAM 2 masks, mask=box: boxes)",
     )
     p.add_argument("--map-size", type=positive_int, default=64, help="map short side (64)")
     p.add_argument("--cache", type=Path, help="map cache folder (default: OUT/maps)")
@@ -423,7 +424,8 @@ COMMANDS = (
     (
         "run",
         "Algorithm 1: search the object vocabulary (resumable)",
-        "Propose -> train -> reward (val accuracy) for T iterations; keep the best.",
+        "Propose -> train -> reward (val accuracy) for T iterations; keep the best; score "
+        "the final model once on a held-out test split the search never saw.",
         add_run_arguments,
         cmd_run,
     ),
