@@ -97,7 +97,6 @@ def encode_tiny(path: Path, frames: int = 12, fps: int = 6) -> Path:
 
 
 def test_iter_clips_on_real_files(tmp_path):
-    pytest.importorskip("actionbias.video")
     good = encode_tiny(tmp_path / "good.mp4")
     empty = tmp_path / "empty.mp4"
     empty.write_bytes(b"")

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from actionbias import synth
 from actionbias.segment import (
     MaskCache,
     alpha_swap,
@@ -24,8 +25,6 @@ from actionbias.segment import (
     segment_videos,
 )
 from actionbias.video import read_all_frames
-
-synth = pytest.importorskip("actionbias.synth")
 
 
 @pytest.fixture(scope="module")
