@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from actionbias.data import (
     write_swap_csv,
 )
 from actionbias.errors import BadInputError
+from actionbias.progress import progress_bar
 from actionbias.synth.actions import ACTIONS, REVERSED_PAIRS
 from actionbias.synth.body import PART_NAMES
 from actionbias.synth.config import SPLITS, SynthConfig, resolve_config
@@ -163,29 +164,6 @@ def _execute(jobs: list[_Job], workers: int) -> Iterator[dict[str, Any]]:
     context = multiprocessing.get_context("spawn")
     with context.Pool(processes=workers, initializer=_init_worker) as pool:
         yield from pool.imap_unordered(_run_job, jobs, chunksize=1)
-
-
-def _progress_bar(enabled: bool, total: int) -> tuple[Any, Callable[[int], None]]:
-    if not enabled:
-        return None, lambda n: None
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-        TimeRemainingColumn,
-    )
-
-    bar = Progress(
-        TextColumn("SynthAct"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    task = bar.add_task("render", total=total)
-    return bar, lambda n: bar.advance(task, n)
 
 
 # --- annotation files ---------------------------------------------------------------------
@@ -371,17 +349,12 @@ def generate(
         for split in SPLITS
         for c in plan.clips[split]
     ]
-    bar, advance = _progress_bar(progress, len(jobs))
     results: dict[str, dict[str, Any]] = {}
-    if bar is not None:
-        bar.start()
-    try:
+    with progress_bar(progress, "SynthAct") as display:
+        task = display.task("render", len(jobs))
         for result in _execute(jobs, workers):
             results[result["name"]] = result
-            advance(1)
-    finally:
-        if bar is not None:
-            bar.stop()
+            task.advance(1)
 
     classes_text = "".join(f"{c}\n" for c in config.classes)
     write_text(out / "classes.txt", classes_text)
