@@ -11,13 +11,17 @@ the papers (background bias, HAT Action-Swap, Mimetics) appear under control.
   time reversals of each other (`REVERSED_PAIRS`), so a single frame cannot
   tell them apart.
 * Scenes: each class has a textured home scene (`HOME_SCENES`) made of named
-  elements; `correlation` (default 0.9) is the fraction of train/val/test clips
-  rendered on their home scene, the rest go on another class's home scene.
-  Some classes carry a hand-held object (`OBJECTS`).
+  elements and is filmed in a scene set (its home scene plus those of the next
+  `scene_sets - 1` classes, so scenes are shared between classes); `correlation`
+  is the fraction of train/val/test clips filmed in their class's set, the rest
+  go on another class's home scene. Per clip the scene re-draws its layout and
+  colours, and may be relit, get distractor props and a shallow depth of field.
+  Some classes carry a hand-held object (`OBJECTS`). `card.benchmark_card`
+  measures how strong a configuration's shortcut is.
 * Splits: train, val, test (in-distribution), swap (the human of a test clip
   of class A on the home-scene background of a test clip of class B != A, the
-  HAT Action-Swap analogue) and mimetic (actors on neutral studios never used
-  as a home scene, no objects: the Mimetics analogue). Plus untrimmed videos
+  HAT Action-Swap analogue) and mimetic (no objects, on scenes no class of the
+  configuration is filmed in: the Mimetics analogue). Plus untrimmed videos
   with 2-6 instances each.
 
 Output layout (`generate(out_dir)`)::
