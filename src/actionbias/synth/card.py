@@ -216,7 +216,14 @@ def card_for_plan(
                     [classes.index(c.extras["background_label"]) for c in swap], np.int64
                 )
                 pred = np.argmax(predict(model, data["swap"]["rgb"]), 1)
-                scores = swap_scores(pred, labels["swap"], background, seed=plan.seed)
+                # Background clips repeat across swap videos: resample the source clips.
+                sources = {
+                    "human_clip": [c.extras["human_clip"] for c in swap],
+                    "background_clip": [c.extras["background_clip"] for c in swap],
+                }
+                scores = swap_scores(
+                    pred, labels["swap"], background, seed=plan.seed, clusters=sources
+                )
                 entry.update(
                     {
                         "swap_shacc": scores.shacc.as_dict(),
