@@ -23,10 +23,10 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from actionbias.llm import ChatClient
 from actionbias.prompting.objective import Objective
 from actionbias.prompting.optimizer import (
     CORRECTION,
+    OptimizerBase,
     Proposal,
     ProposalError,
     Tried,
@@ -120,7 +120,7 @@ def dialogue(
     return messages
 
 
-class ConversationOptimizer:
+class ConversationOptimizer(OptimizerBase):
     """Asks the optimiser LLM for the next instruction within one running conversation.
 
     Same contract as `Optimizer.propose` (a `Proposal`; `LLMError` propagates as
@@ -129,34 +129,6 @@ class ConversationOptimizer:
     """
 
     mode = MODE
-
-    def __init__(
-        self,
-        client: ChatClient,
-        *,
-        temperature: float = 1.0,
-        max_tokens: int | None = 300,
-        attempts: int = 3,
-        answer_instruction: str = "",
-    ) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts must be >= 1, got {attempts}")
-        self.client = client
-        self.temperature = float(temperature)
-        self.max_tokens = max_tokens
-        self.attempts = int(attempts)
-        self.answer_instruction = answer_instruction
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        """What identifies the optimiser in a run's config (not the URL: servers move)."""
-        return {
-            "mode": MODE,
-            "model": self.client.model,
-            "temperature": self.temperature,
-            "max_tokens": self.max_tokens,
-            "attempts": self.attempts,
-        }
 
     def propose(
         self,

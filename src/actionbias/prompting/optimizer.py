@@ -162,15 +162,10 @@ def parse_proposal(text: str | None, tried: Sequence[str] = ()) -> str:
     return instruction
 
 
-class Optimizer:
-    """Asks an optimiser LLM for the next instruction.
+class OptimizerBase:
+    """What both optimiser modes hold: the client, sampling settings and retry count."""
 
-    ``temperature`` 1.0 follows OPRO (diverse proposals). Each step sends its
-    number as the sampling ``seed`` and cache sample index, so a step whose
-    history equals the previous one's (after a skipped step) still gets a fresh
-    sample, while a resumed run gets the very same proposal for the same step
-    from the disk cache without a new paid call.
-    """
+    mode = ""
 
     def __init__(
         self,
@@ -189,8 +184,6 @@ class Optimizer:
         self.attempts = int(attempts)
         self.answer_instruction = answer_instruction
 
-    mode = "opro"
-
     @property
     def spec(self) -> dict[str, Any]:
         """What identifies the optimiser in a run's config (not the URL: servers move)."""
@@ -201,6 +194,19 @@ class Optimizer:
             "max_tokens": self.max_tokens,
             "attempts": self.attempts,
         }
+
+
+class Optimizer(OptimizerBase):
+    """Asks an optimiser LLM for the next instruction.
+
+    ``temperature`` 1.0 follows OPRO (diverse proposals). Each step sends its
+    number as the sampling ``seed`` and cache sample index, so a step whose
+    history equals the previous one's (after a skipped step) still gets a fresh
+    sample, while a resumed run gets the very same proposal for the same step
+    from the disk cache without a new paid call.
+    """
+
+    mode = "opro"
 
     def propose(
         self,
