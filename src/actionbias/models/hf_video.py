@@ -93,7 +93,38 @@ def uniform_indices(count: int, wanted: int) -> list[int]:
     return [min(count - 1, int((i + 0.5) * count / wanted)) for i in range(wanted)]
 
 
-class HFVideoClassifier:
+class _FixedLengthClips:
+    """Clips as the frame lists a video processor takes, resampled to the model's length.
+
+    Both Hugging Face wrappers read ``num_frames`` frames per clip; a clip of
+    another length is resampled uniformly, with one warning per model.
+    """
+
+    name: str
+    num_frames: int
+    _warned: bool
+
+    def _videos(self, clips: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
+        videos = []
+        for index, clip in enumerate(clips):
+            if not isinstance(clip, np.ndarray) or clip.ndim != 4 or clip.shape[-1] != 3:
+                shape = getattr(clip, "shape", None)
+                raise ValueError(f"clip {index}: expected (T, H, W, 3) uint8, got {shape}")
+            if clip.shape[0] != self.num_frames:
+                if not self._warned:
+                    log.warning(
+                        "%s takes %d frames; clips of %d frames are resampled uniformly",
+                        self.name,
+                        self.num_frames,
+                        clip.shape[0],
+                    )
+                    self._warned = True
+                clip = clip[uniform_indices(clip.shape[0], self.num_frames)]
+            videos.append(list(clip))
+        return videos
+
+
+class HFVideoClassifier(_FixedLengthClips):
     """A `transformers` video classifier and its processor: clips -> logits over id2label."""
 
     def __init__(
@@ -151,22 +182,7 @@ class HFVideoClassifier:
         return cls(model, processor, device=device, name=source)
 
     def _pixels(self, clips: Sequence[np.ndarray]) -> torch.Tensor:
-        videos = []
-        for index, clip in enumerate(clips):
-            if not isinstance(clip, np.ndarray) or clip.ndim != 4 or clip.shape[-1] != 3:
-                shape = getattr(clip, "shape", None)
-                raise ValueError(f"clip {index}: expected (T, H, W, 3) uint8, got {shape}")
-            if clip.shape[0] != self.num_frames:
-                if not self._warned:
-                    log.warning(
-                        "%s takes %d frames; clips of %d frames are resampled uniformly",
-                        self.name,
-                        self.num_frames,
-                        clip.shape[0],
-                    )
-                    self._warned = True
-                clip = clip[uniform_indices(clip.shape[0], self.num_frames)]
-            videos.append(list(clip))
+        videos = self._videos(clips)
         batch = self.processor(videos, return_tensors="pt")
         pixels = batch["pixel_values"]
         dtype = next(self.model.parameters()).dtype
@@ -187,7 +203,7 @@ class HFVideoClassifier:
         )
 
 
-class XCLIPZeroShot:
+class XCLIPZeroShot(_FixedLengthClips):
     """X-CLIP (``XCLIPModel``) as a zero-shot video classifier: clips x class texts -> logits.
 
     X-CLIP encodes the whole clip (its ``num_frames`` frames, through its own
@@ -249,25 +265,6 @@ class XCLIPZeroShot:
         """One text per class (the templates are averaged over by their logits)."""
         words = [" ".join(str(n).replace("_", " ").split()) for n in class_names]
         return [template.format(w) for w in words for template in self.templates]
-
-    def _videos(self, clips: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
-        videos = []
-        for index, clip in enumerate(clips):
-            if not isinstance(clip, np.ndarray) or clip.ndim != 4 or clip.shape[-1] != 3:
-                shape = getattr(clip, "shape", None)
-                raise ValueError(f"clip {index}: expected (T, H, W, 3) uint8, got {shape}")
-            if clip.shape[0] != self.num_frames:
-                if not self._warned:
-                    log.warning(
-                        "%s takes %d frames; clips of %d frames are resampled uniformly",
-                        self.name,
-                        self.num_frames,
-                        clip.shape[0],
-                    )
-                    self._warned = True
-                clip = clip[uniform_indices(clip.shape[0], self.num_frames)]
-            videos.append(list(clip))
-        return videos
 
     @torch.inference_mode()
     def class_scores(self, clips: Sequence[np.ndarray], class_names: Sequence[str]) -> np.ndarray:
