@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from actionbias.errors import BadInputError
+from actionbias.video.sampling import sample_indices
 
 log = logging.getLogger(__name__)
 
@@ -88,11 +89,6 @@ def match_labels(labels: Sequence[str], data_classes: Sequence[str]) -> LabelMat
     return LabelMatch(classes, len(labels) - len(model_only), model_only, data_only)
 
 
-def uniform_indices(count: int, wanted: int) -> list[int]:
-    """``wanted`` frame indices at the centres of equal segments of ``count`` frames."""
-    return [min(count - 1, int((i + 0.5) * count / wanted)) for i in range(wanted)]
-
-
 class _FixedLengthClips:
     """Clips as the frame lists a video processor takes, resampled to the model's length.
 
@@ -119,7 +115,7 @@ class _FixedLengthClips:
                         clip.shape[0],
                     )
                     self._warned = True
-                clip = clip[uniform_indices(clip.shape[0], self.num_frames)]
+                clip = clip[sample_indices(clip.shape[0], self.num_frames, "uniform")]
             videos.append(list(clip))
         return videos
 
