@@ -1,0 +1,71 @@
+"""The one shape of a command: a `Command` row in a package's ``COMMANDS`` table.
+
+Every package that has commands (``synth``, ``train``, ``audit``, ``tal``, ``a2o`` ...)
+exposes ``COMMANDS: tuple[Command, ...]`` in its ``commands.py``; `actionbias.cli`
+only loops over those tables. A row names the command, says what it is for, adds its
+arguments and points at a short handler (parse, call one library function, print). A
+group (``tal``, ``a2o``) is a row whose ``subcommands`` hold further rows. Keeping the
+rows as plain data means a newcomer finds any command two hops from ``cli.py``, and
+``--help`` imports no heavy package: handlers import what they need when they run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+Handler = Callable[[argparse.Namespace], int]
+AddArguments = Callable[[argparse.ArgumentParser], None]
+
+
+def _no_arguments(parser: argparse.ArgumentParser) -> None:
+    """A group's own parser takes no arguments besides its sub-commands."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """One row of a ``COMMANDS`` table.
+
+    ``handler`` is None for a pure group. A command that has both a handler and
+    ``subcommands`` (``actionbias synth`` and ``actionbias synth card``) runs its own
+    handler when no sub-command is named.
+    """
+
+    name: str
+    help: str
+    add_arguments: AddArguments = _no_arguments
+    handler: Handler | None = None
+    description: str | None = None
+    epilog: str | None = None
+    raw_help: bool = False
+    subcommands: tuple[Command, ...] = field(default=())
+
+    def add_to(self, sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
+        """Add this command (and its sub-commands) to an argparse sub-parser group."""
+        kwargs: dict[str, object] = {
+            "help": self.help,
+            "description": self.description or self.help,
+        }
+        if self.epilog is not None:
+            kwargs["epilog"] = self.epilog
+        if self.raw_help:
+            kwargs["formatter_class"] = argparse.RawDescriptionHelpFormatter
+        parser = sub.add_parser(self.name, **kwargs)
+        self.add_arguments(parser)
+        if self.handler is not None:
+            parser.set_defaults(handler=self.handler)
+        if self.subcommands:
+            inner = parser.add_subparsers(
+                dest=f"{self.name.replace('-', '_')}_command",
+                metavar="COMMAND",
+                required=self.handler is None,
+            )
+            add_commands(inner, self.subcommands)
+        return parser
+
+
+def add_commands(sub: argparse._SubParsersAction, commands: Sequence[Command]) -> None:
+    """Add every row of a table to ``sub``."""
+    for command in commands:
+        command.add_to(sub)
