@@ -1,9 +1,8 @@
-"""The ``actionbias audit | sweep | evaluate`` commands: argument definitions and handlers.
+"""The ``actionbias audit | sweep | evaluate | metrics`` commands: the `COMMANDS` table.
 
-The CLI module stays thin: it creates the sub-parsers, calls the ``add_*``
-functions here for their flags and dispatches to ``cmd_*`` (each takes the
-parsed `argparse.Namespace` and returns an exit code). `add_audit_parsers`
-does all of it for one sub-parser group.
+`actionbias.cli` loops over `COMMANDS`; each row names a command, adds its flags
+(``add_*_arguments``) and points at its handler (``cmd_*``: take the parsed
+`argparse.Namespace`, call one library function, print, return an exit code).
 
 Model strings (``--model``/``--models``) are documented in
 `actionbias.audit.scorers`: a checkpoint path, ``hf:ID``, ``clip:ID``, ``siglip:ID``,
@@ -21,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.argtypes import positive_int
+from actionbias.commandline import Command, add_commands
 from actionbias.errors import BadInputError
 
 SUMMARY_KEYS = ("videos", "skipped", "no_answer", "errors", "complete")
@@ -275,10 +275,43 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_audit_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register ``audit``, ``sweep`` and ``evaluate`` (handlers under ``handler``)."""
-    audit = sub.add_parser(
-        "audit",
+def add_metrics_arguments(p: argparse.ArgumentParser) -> None:
+    """Flags of ``actionbias metrics``."""
+    p.add_argument("--predictions", required=True, type=Path, help="CSV or JSONL file")
+    p.add_argument("--classes", type=Path, help="class list, one per line (for index labels)")
+    p.add_argument("--compare", type=Path, help="a second predictions file to compare against")
+    p.add_argument("--out", type=Path, help="write the JSON here as well as to stdout")
+    p.add_argument("--bootstrap", type=positive_int, default=2000, help="resamples (%(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (%(default)s)")
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """Summarise a predictions file (and compare it with a second one)."""
+    from actionbias.audit import compare, read_predictions, summarize
+
+    classes = None
+    if args.classes is not None:
+        from actionbias.data import read_class_list
+
+        classes = read_class_list(args.classes)
+    table = read_predictions(args.predictions, classes)
+    result = summarize(table, n_boot=args.bootstrap, seed=args.seed)
+    if args.compare is not None:
+        other = read_predictions(args.compare, table.classes)
+        result["comparison"] = compare(table, other, n_boot=args.bootstrap, seed=args.seed)
+        result["comparison"]["b"] = str(args.compare)
+    text = json.dumps(result, indent=2)
+    if args.out is not None:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+#: The audit package's top-level commands (``audit``, ``sweep``, ``evaluate``, ``metrics``).
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="audit",
         help="audit a model's background bias on a dataset (resumable run directory)",
         description=(
             "Predict every video of a dataset with a classifier checkpoint, CLIP/SigLIP "
@@ -287,26 +320,45 @@ def add_audit_parsers(sub: argparse._SubParsersAction) -> None:
             "skipped.jsonl, metrics.json/csv (accuracy, SHAcc, SBErr with 95 % intervals). "
             "Running it again resumes; --shard K/N splits the work over processes."
         ),
-    )
-    add_audit_arguments(audit)
-    audit.set_defaults(handler=cmd_audit)
-    sweep = sub.add_parser(
-        "sweep",
+        add_arguments=add_audit_arguments,
+        handler=cmd_audit,
+    ),
+    Command(
+        name="sweep",
         help="audits over several models and frame counts (Figure 1a/1b curves)",
         description=(
             "One audit run per (model, frame count) under --out, all answering the same "
             "MCQ questions; finished runs are skipped when run again."
         ),
-    )
-    add_sweep_arguments(sweep)
-    sweep.set_defaults(handler=cmd_sweep)
-    evaluate = sub.add_parser(
-        "evaluate",
+        add_arguments=add_sweep_arguments,
+        handler=cmd_sweep,
+    ),
+    Command(
+        name="evaluate",
         help="audit a checkpoint of `actionbias train` (accuracy, SHAcc, SBErr)",
         description=(
             "The audit of a trained classifier: a run directory with per-video predictions "
             "and every bias figure. With --out NAME.jsonl only a predictions file is written."
         ),
-    )
-    add_evaluate_arguments(evaluate)
-    evaluate.set_defaults(handler=cmd_evaluate)
+        add_arguments=add_evaluate_arguments,
+        handler=cmd_evaluate,
+    ),
+    Command(
+        name="metrics",
+        help="every bias figure (accuracy, SHAcc, SBErr, breakdowns) from a predictions file",
+        description=(
+            "Compute accuracy (top-5 and mAP when scores are given), and on swap rows SHAcc, "
+            "SBErr and the remainder with per-class breakdowns, each with a bootstrap 95 % "
+            "interval, from a CSV/JSONL of per-video predictions (columns: id, label, "
+            "prediction, optional background_label, dataset, scores). With --compare, paired "
+            "tests (bootstrap and McNemar) of the two models on their shared videos."
+        ),
+        add_arguments=add_metrics_arguments,
+        handler=cmd_metrics,
+    ),
+)
+
+
+def add_audit_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``audit``, ``sweep`` and ``evaluate`` (kept until `cli` loops over `COMMANDS`)."""
+    add_commands(sub, COMMANDS[:3])
