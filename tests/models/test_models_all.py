@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import torch
 
-from actionbias.models import build_model, example_batch, list_models, model_entry
+from actionbias.models import (
+    build_model,
+    count_parameters,
+    example_batch,
+    list_models,
+    model_entry,
+)
 
 NUM_CLASSES = 7
 SMALL_CLIP = (4, 32, 32)
@@ -143,3 +151,96 @@ def test_same_seed_same_weights(name):
     other = build_small(name, seed=6).state_dict()
     assert all(torch.equal(first[k], second[k]) for k in first)
     assert any(not torch.equal(first[k], other[k]) for k in first)
+
+
+SMALL_FINGERPRINTS = {
+    "a2o": (150863, 107, "fc017e3438c057ad"),
+    "dual_stack": (173719, 158, "46c443c522e98a0f"),
+    "dual_sum": (159383, 158, "58e4aefd2e36bb32"),
+    "segmented": (150671, 104, "bc1fdde5e3a90ad8"),
+    "slow_r50": (150671, 104, "bc1fdde5e3a90ad8"),
+    "slow_small": (150671, 104, "bc1fdde5e3a90ad8"),
+    "slow_tiny": (150671, 104, "bc1fdde5e3a90ad8"),
+    "vjepa2": (28207, 53, "1f9e841f7d890efc"),
+    "weighted_focus": (165120, 124, "99371406a406c039"),
+}
+"""(parameters, state-dict tensors, weight digest) of ``build_small(name, seed=0)``.
+
+Recorded before the factories were rewritten around one option spec: a refactor of
+how options reach the networks must give the very same networks, weights included.
+The digests hold for the pinned torch/transformers; a new model adds its row."""
+
+OPTION_FINGERPRINTS = [
+    ("slow_r50", {}, 31648839, 320, "b324f08c31c10e9b"),
+    ("slow_small", {}, 1128535, 176, "bd0c14a477b06c92"),
+    (
+        "slow_tiny",
+        {"head_pool_kernel": (4, 2, 2), "dropout": 0.2, "zero_init_final_bn": False},
+        150671,
+        104,
+        "d56944bd9772587a",
+    ),
+    (
+        "segmented",
+        {"backbone": "slow_small", "stem_kernel": 5, "temporal_kernels": (1, 3, 3, 1)},
+        943063,
+        176,
+        "b5d1ed55091aa6e2",
+    ),
+    ("dual_sum", {"backbone": "slow_tiny", "width": 4}, 41615, 158, "e7df8703aa8ff095"),
+    (
+        "dual_stack",
+        {"backbone": "slow_small", "depths": (1, 2, 1, 1)},
+        716327,
+        194,
+        "7843a95f76b95dcf",
+    ),
+    (
+        "weighted_focus",
+        {"backbone": "slow_tiny", "focus_at": "res3", "clip_size": (4, 32, 32)},
+        165632,
+        124,
+        "fae6f30c746e0b87",
+    ),
+    (
+        "a2o",
+        {"num_maps": 3, "mode": "concat", "width": 8, "depths": (1, 1, 1, 1)},
+        151847,
+        104,
+        "344c3a7b9fab1d96",
+    ),
+]
+"""The same record for presets and for each backbone option set on some model."""
+
+
+def weight_digest(model: torch.nn.Module) -> str:
+    """First 16 hex digits of a SHA-256 over every state-dict name and tensor, in order."""
+    digest = hashlib.sha256()
+    for key, value in model.state_dict().items():
+        digest.update(key.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
+def fingerprint(model: torch.nn.Module) -> tuple[int, int, str]:
+    return count_parameters(model), len(model.state_dict()), weight_digest(model)
+
+
+def test_every_registered_model_has_a_recorded_fingerprint():
+    assert set(SMALL_FINGERPRINTS) == set(list_models())
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_small_models_keep_their_recorded_weights(name):
+    assert fingerprint(build_small(name, seed=0)) == SMALL_FINGERPRINTS[name]
+
+
+@pytest.mark.parametrize(
+    ("name", "options", "parameters", "tensors", "digest"),
+    OPTION_FINGERPRINTS,
+    ids=[f"{case[0]}-{i}" for i, case in enumerate(OPTION_FINGERPRINTS)],
+)
+def test_option_sets_keep_their_recorded_weights(name, options, parameters, tensors, digest):
+    torch.manual_seed(0)
+    model = build_model(name, NUM_CLASSES, **options)
+    assert fingerprint(model) == (parameters, tensors, digest)
