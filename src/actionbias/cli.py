@@ -306,7 +306,7 @@ def _add_segment(sub: argparse._SubParsersAction) -> None:
 
 def _run_segment_cmd(args: argparse.Namespace) -> int:
     from actionbias.segment import parse_shard
-    from actionbias.segment.commands import run_segment
+    from actionbias.segment.workflows import run_segment
 
     options = {
         key: getattr(args, key)
@@ -345,7 +345,7 @@ def _add_inpaint(sub: argparse._SubParsersAction) -> None:
 
 def _run_inpaint_cmd(args: argparse.Namespace) -> int:
     from actionbias.segment import parse_shard
-    from actionbias.segment.commands import run_inpaint
+    from actionbias.segment.workflows import run_inpaint
 
     stats = run_inpaint(
         _load_records(args),
@@ -393,7 +393,7 @@ def _add_swap(sub: argparse._SubParsersAction) -> None:
 
 def _run_swap_cmd(args: argparse.Namespace) -> int:
     from actionbias.segment import parse_shard
-    from actionbias.segment.commands import run_swap
+    from actionbias.segment.workflows import run_swap
 
     stats = run_swap(
         args.hat,

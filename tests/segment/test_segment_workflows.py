@@ -11,7 +11,7 @@ import pytest
 
 from actionbias.data import Manifest, VideoRecord, read_hat, read_slowfast_list, read_swap_csv
 from actionbias.segment import MaskCache, load_hat_masks
-from actionbias.segment.commands import (
+from actionbias.segment.workflows import (
     hat_key,
     run_inpaint,
     run_scene_swap,
@@ -45,7 +45,7 @@ def _make_clip(tmp: Path, label: str, i: int, num: int, person_size: int) -> Vid
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[VideoRecord]]:
-    tmp = tmp_path_factory.mktemp("segment_commands")
+    tmp = tmp_path_factory.mktemp("segment_workflows")
     records = [
         _make_clip(tmp, label, i, num=6 + i, person_size=16 if i < 2 else 44)
         for label in CLASSES
