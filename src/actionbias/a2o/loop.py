@@ -70,9 +70,9 @@ from actionbias.a2o.policy_base import (
     Trial,
 )
 from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
-from actionbias.audit.rundir import _append_lines, _read_jsonl, differences
 from actionbias.errors import ActionBiasError, BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import append_jsonl, atomic_write_text, read_jsonl
+from actionbias.runstate import differences
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ def read_history(path: str | Path) -> list[Trial]:
     if not file.is_file():
         raise BadInputError("no ICRL history here", source=file)
     trials = []
-    for lineno, row in _read_jsonl(file):
+    for lineno, row in read_jsonl(file):
         try:
             trials.append(Trial.from_json(row))
         except (KeyError, TypeError, ValueError) as exc:
@@ -338,7 +338,7 @@ def run_icrl(
     history_path = run_dir / HISTORY
     stored = read_history(history_path) if history_path.is_file() else []
     if not stored and injected:
-        _append_lines(history_path, [t.to_json() for t in injected])
+        append_jsonl(history_path, [t.to_json() for t in injected])
     else:
         injected = [t for t in stored if t.source == INJECTED]
     own: dict[int, Trial] = {}
@@ -360,7 +360,7 @@ def run_icrl(
         for t in range(first, iterations + 1):
             history = [*injected, *trials]  # s_t = H_{t-1}
             trial = _one_iteration(policy, env, task, history, t, cap, run_dir)
-            _append_lines(history_path, [trial.to_json()])
+            append_jsonl(history_path, [trial.to_json()])
             trials.append(trial)
             if trial.selectable and (best is None or trial.accuracy > best.accuracy):
                 best = trial

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from actionbias.audit.rundir import _append_lines, _read_jsonl
 from actionbias.errors import BadInputError
+from actionbias.fileio import append_jsonl, read_jsonl
 from actionbias.report.numbers import t_quantile
 
 # ---------------------------------------------------------------------- t distribution
@@ -249,7 +249,7 @@ def repeated_runs(
     done: dict[int, float] = {}
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for lineno, row in _read_jsonl(path):
+        for lineno, row in read_jsonl(path):
             try:
                 done[int(row["seed"])] = float(row["value"])
             except (KeyError, TypeError, ValueError):
@@ -262,7 +262,7 @@ def repeated_runs(
         value = float(run(int(seed)))
         values[seed] = value
         if path is not None:
-            _append_lines(path, [{"seed": int(seed), "value": value}])
+            append_jsonl(path, [{"seed": int(seed), "value": value}])
     return RepeatedRuns(values, summarize_runs(list(values.values()), level))
 
 

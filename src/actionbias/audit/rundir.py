@@ -33,7 +33,6 @@ import csv
 import io
 import json
 import math
-import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
@@ -45,7 +44,14 @@ from actionbias import __version__
 from actionbias.audit.summary import summarize
 from actionbias.data.predictions import NO_ANSWER, PredictionTable, read_predictions
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import (
+    append_jsonl,
+    atomic_write_json,
+    atomic_write_text,
+    jsonl_text,
+    read_jsonl,
+)
+from actionbias.runstate import describe_differences, differences
 
 try:
     import fcntl
@@ -88,102 +94,9 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, sort_keys=True, default=str))
 
 
-def _differences(old: Any, new: Any, ignore: frozenset[str], prefix: str = "") -> list[str]:
-    if isinstance(old, dict) and isinstance(new, dict):
-        out: list[str] = []
-        for key in sorted(set(old) | set(new)):
-            if not prefix and key in ignore:
-                continue
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if key not in old or key not in new:
-                out.append(name)
-            else:
-                out.extend(_differences(old[key], new[key], ignore, name))
-        return out
-    return [] if old == new else [prefix or "(config)"]
-
-
-def differences(
-    old: Mapping[str, Any], new: Mapping[str, Any], ignore: Iterable[str] = ()
-) -> list[str]:
-    """Dotted names of the keys where two JSON-like settings differ.
-
-    Both sides go through a JSON round trip first, so a tuple and the list it
-    was saved as compare equal; top-level keys in `ignore` are skipped.
-    """
-    return _differences(_canonical(dict(old)), _canonical(dict(new)), frozenset(ignore))
-
-
 def config_differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     """Dotted names of the keys where two run configs differ (volatile keys ignored)."""
     return differences(old, new, VOLATILE_KEYS)
-
-
-def _read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object) per complete line; a truncated last line is dropped.
-
-    A line is complete when a newline follows it: every row is written with its
-    newline in one ``write`` call, so only the line a kill interrupted lacks one.
-    Garbage anywhere else is corruption and raises `BadInputError`.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return
-    lines = data.split(b"\n")
-    complete = lines[:-1]  # the part after the last newline is empty or truncated
-    for lineno, raw in enumerate(complete, start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise BadInputError(f"corrupt row ({err})", path, f"line {lineno}") from None
-        if not isinstance(row, dict):
-            raise BadInputError("each line must be a JSON object", path, f"line {lineno}")
-        yield lineno, row
-
-
-def _repair_tail(path: Path) -> int:
-    """Cut a truncated last line (left by a kill) off before appending; bytes removed."""
-    try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        return 0
-    if size == 0:
-        return 0
-    with path.open("rb+") as fh:
-        fh.seek(max(0, size - 1))
-        if fh.read(1) == b"\n":
-            return 0
-        # Scan back for the last newline in chunks (the tail is at most one row).
-        end = size
-        keep = 0
-        while end > 0:
-            start = max(0, end - 65536)
-            fh.seek(start)
-            chunk = fh.read(end - start)
-            pos = chunk.rfind(b"\n")
-            if pos >= 0:
-                keep = start + pos + 1
-                break
-            end = start
-        fh.truncate(keep)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return size - keep
-
-
-def _append_lines(path: Path, rows: Iterable[Mapping[str, Any]]) -> int:
-    text = "".join(json.dumps(dict(row), ensure_ascii=False) + "\n" for row in rows)
-    if not text:
-        return 0
-    _repair_tail(path)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    return text.count("\n")
 
 
 def _is_error(row: Mapping[str, Any]) -> bool:
@@ -250,7 +163,7 @@ class RunDir:
             old = read_config(path)
             diff = config_differences(old, new)
             if diff and not force:
-                shown = ", ".join(diff[:8]) + (f" (+{len(diff) - 8} more)" if len(diff) > 8 else "")
+                shown = describe_differences(diff, 8)
                 raise BadInputError(
                     f"holds a run with another config (differs in {shown}); "
                     "use another directory or --force to discard it",
@@ -258,13 +171,13 @@ class RunDir:
                 )
             if force:
                 cls._clear(path)
-                atomic_write_text(config_path, json.dumps(new, indent=2, sort_keys=True) + "\n")
+                atomic_write_json(config_path, new, sort_keys=True)
             else:
                 new = old  # resume: keep the original creation time and version
         else:
             if force:
                 cls._clear(path)
-            atomic_write_text(config_path, json.dumps(new, indent=2, sort_keys=True) + "\n")
+            atomic_write_json(config_path, new, sort_keys=True)
         return cls(path, new, shard)
 
     @staticmethod
@@ -308,11 +221,11 @@ class RunDir:
         for row in rows:
             if "id" not in row or "label" not in row or "prediction" not in row:
                 raise ValueError(f"a prediction row needs id, label and prediction: {row!r}")
-        return _append_lines(self.predictions_path, rows)
+        return append_jsonl(self.predictions_path, rows)
 
     def skip(self, id: str, path: str, reason: str) -> None:
         """Record a broken/unusable video (counted in the metrics, never retried)."""
-        _append_lines(self.skipped_path, [{"id": id, "path": str(path), "reason": reason}])
+        append_jsonl(self.skipped_path, [{"id": id, "path": str(path), "reason": reason}])
 
     @property
     def questions_path(self) -> Path:
@@ -382,7 +295,7 @@ def skipped_files(path: Path) -> list[Path]:
 
 def _iter_files(files: Iterable[Path]) -> Iterator[tuple[int, dict[str, Any]]]:
     for file in files:
-        yield from _read_jsonl(file)
+        yield from read_jsonl(file)
 
 
 def _all_rows(files: Iterable[Path]) -> Iterator[dict[str, Any]]:
@@ -390,14 +303,10 @@ def _all_rows(files: Iterable[Path]) -> Iterator[dict[str, Any]]:
         yield row
 
 
-def _rows_text(rows: Iterable[Mapping[str, Any]]) -> str:
-    return "".join(json.dumps(dict(row), ensure_ascii=False) + "\n" for row in rows)
-
-
 def _write_merged(path: Path, rows: list[dict[str, Any]]) -> None:
     """Rewrite predictions.jsonl as the merge of all files, only when it differs."""
     target = path / PREDICTIONS
-    text = _rows_text(rows)
+    text = jsonl_text(rows)
     try:
         current = target.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -407,7 +316,7 @@ def _write_merged(path: Path, rows: list[dict[str, Any]]) -> None:
     skips = {}
     for _, row in _iter_files(skipped_files(path)):
         skips.setdefault(str(row.get("id")), row)
-    skip_text = _rows_text(skips.values())
+    skip_text = jsonl_text(skips.values())
     skip_target = path / SKIPPED
     try:
         current_skips = skip_target.read_text(encoding="utf-8")
@@ -514,11 +423,11 @@ def load_table(path: str | Path) -> PredictionTable:
         current = target.read_text(encoding="utf-8")
     except FileNotFoundError:
         current = None
-    if current == _rows_text(rows):
+    if current == jsonl_text(rows):
         return read_predictions(target, classes)
     with tempfile.TemporaryDirectory(prefix="actionbias-run-") as tmp:
         merged = Path(tmp) / PREDICTIONS
-        merged.write_text(_rows_text(rows), encoding="utf-8")
+        merged.write_text(jsonl_text(rows), encoding="utf-8")
         table = read_predictions(merged, classes)
     table.source = str(target)
     return table

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from actionbias.audit.rundir import differences
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_path
+from actionbias.runstate import differences, refuse_other_settings
 
 FORMAT = "actionbias.tal.training_state/1"
 
@@ -88,13 +88,12 @@ class TrainingCheckpoint:
             raise BadInputError(f"unreadable training state: {err}", source=self.path) from err
         if not isinstance(payload, dict) or payload.get("format") != FORMAT:
             raise BadInputError("not a TAL training-state file", source=self.path)
-        changed = differences(payload["settings"], self.settings)
-        if changed:
-            raise BadInputError(
-                "was written with other settings (" + ", ".join(changed) + "); "
-                "rerun with the same options or use a new run folder",
-                source=self.path,
-            )
+        refuse_other_settings(
+            differences(payload["settings"], self.settings),
+            holds="a training state",
+            remedy="rerun with the same options or use a new run folder",
+            source=self.path,
+        )
         return payload
 
     def save(self, epoch: int, state: Mapping[str, Any]) -> None:
