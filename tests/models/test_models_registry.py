@@ -1,4 +1,4 @@
-"""The registry: names, options checked against factory signatures, one-line errors."""
+"""The registry: names, options checked against signatures and option types, one-line errors."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import torch
 
 from actionbias.errors import BadInputError
 from actionbias.models import (
+    BackboneOptions,
     SlowOnly,
     build_model,
     list_backbones,
@@ -65,5 +66,26 @@ def test_register_model_adds_a_buildable_entry(scratch_registry):
         register_model("broken")(lambda classes: torch.nn.Linear(1, classes))
 
 
+def test_a_factory_taking_options_registers_their_type(scratch_registry):
+    @register_model("toy_shared", options=BackboneOptions)
+    def toy_shared(num_classes: int, *, depth: int = 1, **options) -> SlowOnly:
+        """A toy entry with the backbone options."""
+        return build_model("slow_tiny", num_classes, depths=(depth, 1, 1, 1), **options)
+
+    entry = model_entry("toy_shared")
+    assert entry.options() == ("depth", *BackboneOptions.names())
+    assert build_model("toy_shared", 3, depth=2, width=4).spec.width == 4
+    with pytest.raises(
+        BadInputError, match=r"no option.*head_pool_kernel.*accepted: depth, depths"
+    ):
+        build_model("toy_shared", 3, head_pool_kernel=(1, 1, 1))
+    with pytest.raises(TypeError, match="options="):
+        register_model("no_type")(lambda num_classes, **options: toy_shared(num_classes))
+    with pytest.raises(TypeError, match="options="):
+        register_model("no_kwargs", options=BackboneOptions)(lambda num_classes: None)
+    with pytest.raises(TypeError, match="dataclass"):
+        register_model("not_a_dataclass", options=dict)(lambda num_classes, **o: None)
+
+
 def test_registration_does_not_leak_between_tests():
-    assert "toy" not in list_models()
+    assert "toy" not in list_models() and "toy_shared" not in list_models()

@@ -38,10 +38,12 @@ Building blocks other packages share: `object_adapter` (A2O's 1x1
 sentence encoder, `MiniLMEncoder`, used by ActionVLM's descriptions and A2O's
 vocabulary mapping).
 
-The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``
-and the backbone options ``depths``, ``width``, ``stem_kernel``,
-``temporal_kernels``, ``dropout``, ``zero_init_final_bn``, ``clip_size``; the
-Slow-only models also ``head_pool_kernel`` (pytorchvideo's head pooling).
+The mitigation models take ``backbone="slow_r50" | "slow_small" | "slow_tiny"``;
+every ResNet model takes the backbone options of `BackboneOptions` (``depths``,
+``width``, ``stem_kernel``, ``temporal_kernels``, ``dropout``,
+``zero_init_final_bn``, ``clip_size``), declared once in
+`actionbias.models.options`; the single-stream Slow-only models take
+`SlowOnlyOptions`, which adds ``head_pool_kernel`` (pytorchvideo's head pooling).
 
 ``pretrained=`` reads our checkpoints, PySlowFast ``.pyth``, pytorchvideo
 (``torch.hub`` ``slow_r50``) and PySlowFast Caffe2 ``.pkl`` files
@@ -75,6 +77,7 @@ from actionbias.models.focus import WeightedFocus, resize_mask, weighted_mask
 from actionbias.models.fusion import DualBranch
 from actionbias.models.hf_video import HFVideoClassifier, match_labels
 from actionbias.models.internvl import InternVLChat
+from actionbias.models.options import BackboneOptions, SlowOnlyOptions
 from actionbias.models.registry import (
     ModelEntry,
     build_model,
@@ -94,12 +97,14 @@ __all__ = [
     "CLIP_KINETICS700_TEMPLATES",
     "INPUT_KEYS",
     "SIGLIP_TEMPLATES",
+    "BackboneOptions",
     "DualBranch",
     "HFVideoClassifier",
     "InternVLChat",
     "LoadReport",
     "ModelEntry",
     "SlowOnly",
+    "SlowOnlyOptions",
     "SlowSpec",
     "VideoClassifier",
     "WeightedFocus",

@@ -29,6 +29,7 @@ loads directly; only ``focus.*`` stays at its initialisation.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -37,8 +38,8 @@ from torch.nn import functional as F
 from actionbias.errors import BadInputError
 from actionbias.models.backbone import Head, SlowSpec, Stem, init_weights, make_stage
 from actionbias.models.base import VideoClassifier
+from actionbias.models.options import BackboneOptions
 from actionbias.models.registry import register_model
-from actionbias.models.slowonly import resolve_spec
 
 FOCUS_POINTS = ("stem", "res2", "res3", "res4")
 
@@ -136,29 +137,10 @@ class WeightedFocus(VideoClassifier):
         return self.head(x), {"alpha": alpha}
 
 
-@register_model("weighted_focus", inputs=("video", "mask"))
+@register_model("weighted_focus", inputs=("video", "mask"), options=BackboneOptions)
 def weighted_focus(
-    num_classes: int,
-    *,
-    backbone: str = "slow_r50",
-    focus_at: str = "res2",
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
+    num_classes: int, *, backbone: str = "slow_r50", focus_at: str = "res2", **options: Any
 ) -> WeightedFocus:
     """Weighted Focus: a learned per-clip alpha re-weights person vs scene features (Eq. 1)."""
-    spec = resolve_spec(
-        backbone,
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-    )
+    spec = BackboneOptions(**options).resolve(backbone)
     return WeightedFocus(num_classes, spec, focus_at=focus_at)

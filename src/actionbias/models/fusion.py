@@ -19,15 +19,15 @@ later ones a joint representation that can weigh the person against the scene.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import Tensor, nn
 
 from actionbias.models.backbone import Head, SlowSpec, Stem, init_weights, make_stage
 from actionbias.models.base import VideoClassifier
+from actionbias.models.options import BackboneOptions
 from actionbias.models.registry import register_model
-from actionbias.models.slowonly import resolve_spec
 
 FUSIONS = ("sum", "stack")
 BRANCHED = ("stem", "res2", "res3")
@@ -98,61 +98,13 @@ class DualBranch(VideoClassifier):
         return adapted
 
 
-def _dual(fusion: str, num_classes: int, backbone: str, **options: object) -> DualBranch:
-    return DualBranch(num_classes, resolve_spec(backbone, **options), fusion)  # type: ignore[arg-type]
-
-
-@register_model("dual_sum", inputs=("video", "human"))
-def dual_sum(
-    num_classes: int,
-    *,
-    backbone: str = "slow_r50",
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-) -> DualBranch:
+@register_model("dual_sum", inputs=("video", "human"), options=BackboneOptions)
+def dual_sum(num_classes: int, *, backbone: str = "slow_r50", **options: Any) -> DualBranch:
     """Dual-Branch Sum: raw + human-only streams added after Stage 2 (res3)."""
-    return _dual(
-        "sum",
-        num_classes,
-        backbone,
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-    )
+    return DualBranch(num_classes, BackboneOptions(**options).resolve(backbone), "sum")
 
 
-@register_model("dual_stack", inputs=("video", "human"))
-def dual_stack(
-    num_classes: int,
-    *,
-    backbone: str = "slow_r50",
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-) -> DualBranch:
+@register_model("dual_stack", inputs=("video", "human"), options=BackboneOptions)
+def dual_stack(num_classes: int, *, backbone: str = "slow_r50", **options: Any) -> DualBranch:
     """Dual-Branch Stack: streams concatenated after Stage 2; Stage 3 (res4) takes 2x width."""
-    return _dual(
-        "stack",
-        num_classes,
-        backbone,
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-    )
+    return DualBranch(num_classes, BackboneOptions(**options).resolve(backbone), "stack")

@@ -25,7 +25,7 @@ at a glance whether the maps are being used.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +36,7 @@ from torch.nn import functional as F
 from actionbias.errors import BadInputError
 from actionbias.models.base import VideoClassifier
 from actionbias.models.object_adapter import ADAPTER_MODES, ObjectAdapter, widen_first_conv
+from actionbias.models.options import BackboneOptions
 from actionbias.models.registry import build_model, model_entry, register_model
 
 OWN_PREFIXES = ("backbone.", "adapter.")
@@ -149,17 +150,6 @@ class ObjectCentricClassifier(VideoClassifier):
         return out
 
 
-SLOW_OPTIONS = (
-    "depths",
-    "width",
-    "stem_kernel",
-    "temporal_kernels",
-    "dropout",
-    "zero_init_final_bn",
-    "clip_size",
-)
-
-
 def build_backbone(
     backbone: str,
     num_classes: int,
@@ -181,7 +171,7 @@ def build_backbone(
     return model
 
 
-@register_model("a2o", inputs=("video", "maps"))
+@register_model("a2o", inputs=("video", "maps"), options=BackboneOptions)
 def a2o(
     num_classes: int,
     *,
@@ -193,35 +183,16 @@ def a2o(
     mode: str = "add",
     pretrained: str | Path | None = None,
     backbone_options: dict[str, Any] | None = None,
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
+    **options: Any,
 ) -> ObjectCentricClassifier:
     """A2O: detector maps through a 1x1 adapter into any single-stream backbone (reads maps).
 
-    The Slow-only options (``depths`` .. ``clip_size``) go to the backbone when set;
+    The Slow-only options (`BackboneOptions`) go to the backbone when set;
     ``backbone_options`` holds any other backbone option (V-JEPA 2's ``config``,
     ``num_pooler_layers``, ...). ``num_maps=0``: the plain backbone.
     """
-    slow = {
-        name: value
-        for name, value in (
-            ("depths", depths),
-            ("width", width),
-            ("stem_kernel", stem_kernel),
-            ("temporal_kernels", temporal_kernels),
-            ("dropout", dropout),
-            ("zero_init_final_bn", zero_init_final_bn),
-            ("clip_size", clip_size),
-        )
-        if value is not None
-    }
-    options = {**slow, **dict(backbone_options or {})}
-    net = build_backbone(backbone, num_classes, pretrained, options)
+    net_options = {**BackboneOptions(**options).overrides(), **dict(backbone_options or {})}
+    net = build_backbone(backbone, num_classes, pretrained, net_options)
     model = ObjectCentricClassifier(
         net, num_maps, adapter_depth, adapter_features, adapter_hidden, mode
     )

@@ -2,16 +2,18 @@
 
 Configs, the command line and the training loop only ever hold a model *name* plus
 a dict of options, so every architecture must be reachable through
-`build_model`. Options are checked against the factory's signature before the
-call: a typo in a YAML file becomes a one-line `BadInputError` listing the options
-that exist, instead of a TypeError from deep inside a constructor.
+`build_model`. Options are checked before the call against the factory's own
+keyword parameters plus the fields of the options type it registered for its
+``**options`` (`actionbias.models.options`: the backbone options many models
+share): a typo in a YAML file becomes a one-line `BadInputError` listing the
+options that exist, instead of a TypeError from deep inside a constructor.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,24 +32,32 @@ class ModelEntry:
     factory: ModelFactory
     required_inputs: tuple[str, ...]
     summary: str
+    options_type: type | None = None
+    """Dataclass whose fields the factory takes through ``**options``, if it does."""
 
     def options(self) -> tuple[str, ...]:
-        """Keyword options the factory accepts (besides ``num_classes``)."""
-        params = inspect.signature(self.factory).parameters
-        return tuple(name for name in params if name != "num_classes")
+        """Keyword options the factory accepts (besides ``num_classes``): its own first."""
+        params = inspect.signature(self.factory).parameters.values()
+        own = tuple(
+            p.name for p in params if p.name != "num_classes" and p.kind is not p.VAR_KEYWORD
+        )
+        shared = () if self.options_type is None else fields(self.options_type)
+        return own + tuple(f.name for f in shared)
 
 
 _REGISTRY: dict[str, ModelEntry] = {}
 
 
 def register_model(
-    name: str, *, inputs: tuple[str, ...] = ("video",)
+    name: str, *, inputs: tuple[str, ...] = ("video",), options: type | None = None
 ) -> Callable[[ModelFactory], ModelFactory]:
     """Register ``factory(num_classes, **options) -> nn.Module`` under ``name``.
 
     ``inputs`` are the batch keys the model reads (see `actionbias.models.base`),
     stored here so a data module can ask `model_entry(name).required_inputs`
-    without building a 30 M parameter network first.
+    without building a 30 M parameter network first. ``options`` is the dataclass
+    (e.g. `BackboneOptions`) whose fields a factory with ``**options`` accepts: the
+    registry cannot read those names from the signature, so they are declared here.
     """
 
     def decorate(factory: ModelFactory) -> ModelFactory:
@@ -56,9 +66,16 @@ def register_model(
         params = inspect.signature(factory).parameters
         if "num_classes" not in params:
             raise TypeError(f"factory for {name!r} must take a num_classes argument")
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in params.values())
+        if takes_any != (options is not None):
+            raise TypeError(
+                f"factory for {name!r}: pass options=<dataclass> exactly when it takes **options"
+            )
+        if options is not None and not is_dataclass(options):
+            raise TypeError(f"options of {name!r} must be a dataclass, got {options!r}")
         doc = inspect.getdoc(factory) or ""
         summary = doc.splitlines()[0] if doc else ""
-        _REGISTRY[name] = ModelEntry(name, factory, tuple(inputs), summary)
+        _REGISTRY[name] = ModelEntry(name, factory, tuple(inputs), summary, options)
         return factory
 
     return decorate

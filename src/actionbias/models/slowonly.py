@@ -7,45 +7,14 @@ scene, which removes the shortcut and, on Kinetics, much of the accuracy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 from torch import Tensor
 
-from actionbias.models.backbone import (
-    Head,
-    SlowSpec,
-    Stem,
-    backbone_spec,
-    init_weights,
-    make_stage,
-)
+from actionbias.models.backbone import Head, SlowSpec, Stem, init_weights, make_stage
 from actionbias.models.base import VideoClassifier
+from actionbias.models.options import SlowOnlyOptions
 from actionbias.models.registry import register_model
-
-
-def resolve_spec(
-    backbone: str,
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-    head_pool_kernel: Sequence[int] | None = None,
-) -> SlowSpec:
-    """A backbone preset with the factory options applied (shared by every model)."""
-    return backbone_spec(
-        backbone,
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-        head_pool_kernel=head_pool_kernel,
-    )
 
 
 class SlowOnly(VideoClassifier):
@@ -74,127 +43,30 @@ class SlowOnly(VideoClassifier):
         return self.head(self.features(inputs[self.input_key])), {}
 
 
-def _slow(
-    preset: str,
-    num_classes: int,
-    input_key: str,
-    **options: object,
-) -> SlowOnly:
-    return SlowOnly(num_classes, resolve_spec(preset, **options), input_key=input_key)  # type: ignore[arg-type]
+def _slow_only(preset: str, num_classes: int, input_key: str, options: dict[str, Any]) -> SlowOnly:
+    """The four single-stream models differ only in their preset and the clip they read."""
+    return SlowOnly(num_classes, SlowOnlyOptions(**options).resolve(preset), input_key)
 
 
-@register_model("slow_r50")
-def slow_r50(
-    num_classes: int,
-    *,
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-    head_pool_kernel: Sequence[int] | None = None,
-) -> SlowOnly:
+@register_model("slow_r50", options=SlowOnlyOptions)
+def slow_r50(num_classes: int, **options: Any) -> SlowOnly:
     """Slow-only R50 (PySlowFast SLOW_8x8_R50) on the raw video: the paper's baseline."""
-    return _slow(
-        "slow_r50",
-        num_classes,
-        "video",
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-        head_pool_kernel=head_pool_kernel,
-    )
+    return _slow_only("slow_r50", num_classes, "video", options)
 
 
-@register_model("slow_small")
-def slow_small(
-    num_classes: int,
-    *,
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-    head_pool_kernel: Sequence[int] | None = None,
-) -> SlowOnly:
+@register_model("slow_small", options=SlowOnlyOptions)
+def slow_small(num_classes: int, **options: Any) -> SlowOnly:
     """Slow-only, 2-2-2-2 blocks, widths 64..512: the baseline for CPU runs at 8x112x112."""
-    return _slow(
-        "slow_small",
-        num_classes,
-        "video",
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-        head_pool_kernel=head_pool_kernel,
-    )
+    return _slow_only("slow_small", num_classes, "video", options)
 
 
-@register_model("slow_tiny")
-def slow_tiny(
-    num_classes: int,
-    *,
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-    head_pool_kernel: Sequence[int] | None = None,
-) -> SlowOnly:
+@register_model("slow_tiny", options=SlowOnlyOptions)
+def slow_tiny(num_classes: int, **options: Any) -> SlowOnly:
     """Slow-only, 1-1-1-1 blocks, widths 32..256: smoke tests and demos at 8x64x64."""
-    return _slow(
-        "slow_tiny",
-        num_classes,
-        "video",
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-        head_pool_kernel=head_pool_kernel,
-    )
+    return _slow_only("slow_tiny", num_classes, "video", options)
 
 
-@register_model("segmented", inputs=("human",))
-def segmented(
-    num_classes: int,
-    *,
-    backbone: str = "slow_r50",
-    depths: Sequence[int] | None = None,
-    width: int | None = None,
-    stem_kernel: int | None = None,
-    temporal_kernels: Sequence[int] | None = None,
-    dropout: float | None = None,
-    zero_init_final_bn: bool | None = None,
-    clip_size: Sequence[int] | None = None,
-    head_pool_kernel: Sequence[int] | None = None,
-) -> SlowOnly:
+@register_model("segmented", inputs=("human",), options=SlowOnlyOptions)
+def segmented(num_classes: int, *, backbone: str = "slow_r50", **options: Any) -> SlowOnly:
     """Slow-only fed the human-only clip (batch key ``human``): the paper's "Segmented"."""
-    return _slow(
-        backbone,
-        num_classes,
-        "human",
-        depths=depths,
-        width=width,
-        stem_kernel=stem_kernel,
-        temporal_kernels=temporal_kernels,
-        dropout=dropout,
-        zero_init_final_bn=zero_init_final_bn,
-        clip_size=clip_size,
-        head_pool_kernel=head_pool_kernel,
-    )
+    return _slow_only(backbone, num_classes, "human", options)
