@@ -5,7 +5,7 @@
 `argparse.Namespace`, call one library function, print, return an exit code).
 
 Model strings (``--model``/``--models``) are documented in
-`actionbias.audit.scorers`: a checkpoint path, ``hf:ID``, ``clip:ID``, ``siglip:ID``,
+`actionbias.audit.scorers.spec`: a checkpoint path, ``hf:ID``, ``clip:ID``, ``siglip:ID``,
 ``internvl:ID`` or ``openai:MODEL[@BASE_URL]``, each with ``?key=value``
 options.
 """
