@@ -35,6 +35,21 @@ _PLACEHOLDER_LABEL = re.compile(r"^LABEL_\d+$")
 _LOOSE = re.compile(r"[\s_()\"']+")
 
 
+def load_config(source: str) -> Any:
+    """The checkpoint's `transformers` config, or a one-line `BadInputError` saying why not.
+
+    Both wrappers read the config before the weights, so a wrong id, a folder
+    without ``config.json`` or an unknown model type fails before a download.
+    """
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(source)
+    except (OSError, ValueError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise BadInputError(f"cannot load a model config: {reason}", source=source) from err
+
+
 def label_key(name: str) -> str:
     """A lenient comparison key for class names: case, ``_``, spaces, parentheses, quotes."""
     return _LOOSE.sub(" ", str(name)).strip().casefold()
@@ -153,14 +168,10 @@ class HFVideoClassifier(_FixedLengthClips):
         cls, id_or_path: str | Path, device: str | torch.device = "cpu"
     ) -> HFVideoClassifier:
         """Load a Hugging Face id or local folder with its own image processor."""
-        from transformers import AutoConfig, AutoImageProcessor, AutoModelForVideoClassification
+        from transformers import AutoImageProcessor, AutoModelForVideoClassification
 
         source = str(id_or_path)
-        try:
-            config = AutoConfig.from_pretrained(source)
-        except (OSError, ValueError) as err:
-            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise BadInputError(f"cannot load a model config: {reason}", source=source) from err
+        config = load_config(source)
         try:
             model = AutoModelForVideoClassification.from_pretrained(source)
         except ValueError as err:
@@ -238,14 +249,10 @@ class XCLIPZeroShot(_FixedLengthClips):
         device: str | torch.device = "cpu",
         templates: Sequence[str] = ("{}",),
     ) -> XCLIPZeroShot:
-        from transformers import AutoConfig, AutoProcessor, XCLIPModel
+        from transformers import AutoProcessor, XCLIPModel
 
         source = str(id_or_path)
-        try:
-            config = AutoConfig.from_pretrained(source)
-        except (OSError, ValueError) as err:
-            reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise BadInputError(f"cannot load a model config: {reason}", source=source) from err
+        config = load_config(source)
         if config.model_type != "xclip":
             raise BadInputError(
                 f"model type {config.model_type!r} is not X-CLIP (xclip)", source=source

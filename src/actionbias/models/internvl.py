@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from actionbias.errors import BadInputError
-from actionbias.models.zeroshot import resolve_dtype
+from actionbias.models.zeroshot import resolve_dtype, validate_clip
 
 
 def sample_frame_indices(total: int, num_frames: int) -> list[int]:
@@ -187,7 +187,7 @@ class InternVLChat:
 
     def build_inputs(self, frames: np.ndarray, prompt: str) -> dict[str, torch.Tensor]:
         """input_ids, attention_mask and pixel_values for one clip and one question."""
-        frames = _validate_frames(frames)
+        frames = validate_clip(frames, "frames")
         chosen = frames[sample_frame_indices(frames.shape[0], self.num_frames)]
         text = self.prompt_text(len(chosen), prompt)
         pieces = text.split(self.image_token)
@@ -268,16 +268,6 @@ class InternVLChat:
             f"InternVLChat(name={self.name!r}, num_frames={self.num_frames}, "
             f"image_seq_length={self.image_seq_length}, device={str(self.device)!r})"
         )
-
-
-def _validate_frames(frames: Any) -> np.ndarray:
-    if not isinstance(frames, np.ndarray):
-        raise ValueError(f"frames: expected a numpy array, got {type(frames).__name__}")
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.shape[0] < 1:
-        raise ValueError(f"frames: expected shape (T, H, W, 3) with T >= 1, got {frames.shape}")
-    if frames.dtype != np.uint8:
-        raise ValueError(f"frames: expected dtype uint8, got {frames.dtype}")
-    return frames
 
 
 def _load_chat_template(source: str, tokenizer: Any) -> str | None:

@@ -114,14 +114,18 @@ def resolve_dtype(dtype: torch.dtype | str | None) -> torch.dtype | None:
     return value
 
 
-def validate_clip(clip: Any, index: int = 0) -> np.ndarray:
-    """Check one clip is uint8 (T, H, W, 3) RGB with T >= 1 and return it."""
+def validate_clip(clip: Any, where: str = "clip 0") -> np.ndarray:
+    """Check one clip is uint8 (T, H, W, 3) RGB with T >= 1 and return it.
+
+    ``where`` starts the error message, so a caller names the clip the way its own
+    callers know it (``clip 3`` of a batch, the ``frames`` argument of a chat call).
+    """
     if not isinstance(clip, np.ndarray):
-        raise ValueError(f"clip {index}: expected a numpy array, got {type(clip).__name__}")
+        raise ValueError(f"{where}: expected a numpy array, got {type(clip).__name__}")
     if clip.ndim != 4 or clip.shape[-1] != 3 or clip.shape[0] < 1:
-        raise ValueError(f"clip {index}: expected shape (T, H, W, 3) with T >= 1, got {clip.shape}")
+        raise ValueError(f"{where}: expected shape (T, H, W, 3) with T >= 1, got {clip.shape}")
     if clip.dtype != np.uint8:
-        raise ValueError(f"clip {index}: expected dtype uint8, got {clip.dtype}")
+        raise ValueError(f"{where}: expected dtype uint8, got {clip.dtype}")
     return clip
 
 
@@ -352,7 +356,7 @@ class ZeroShotVideoClassifier:
         frames: list[np.ndarray] = []
         owners: list[int] = []
         for index, clip in enumerate(clips):
-            clip = validate_clip(clip, index)
+            clip = validate_clip(clip, f"clip {index}")
             for frame_index in frame_indices(clip.shape[0], self.frame_pooling, self.pool_frames):
                 frames.append(clip[frame_index])
                 owners.append(index)
