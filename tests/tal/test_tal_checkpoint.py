@@ -134,7 +134,8 @@ def test_resume_with_other_settings_is_refused_naming_the_keys(tmp_path) -> None
 def test_actionvlm_training_resumes_with_its_vision_loss_table(tmp_path) -> None:
     """The demo's alternating vision / vision-language loop: stop after an odd epoch count
     (the next epoch is vision-language and needs the class-wise table), resume, compare."""
-    from actionbias.tal.demo import TALDemoSettings, build_model, train_model
+    from actionbias.tal.demo_settings import TALDemoSettings
+    from actionbias.tal.demo_training import build_demo_model, train_model
 
     settings = TALDemoSettings(
         "tiny", {}, recogniser_epochs=1, width=8, downsample_blocks=1, attn_window=3, epochs=4,
@@ -143,7 +144,7 @@ def test_actionvlm_training_resumes_with_its_vision_loss_table(tmp_path) -> None
     prompt = torch.randn(3, 384, generator=torch.Generator().manual_seed(0))
 
     def run(stop_after: int | None, path) -> tuple[dict, list]:
-        model = build_model("actionvlm", 4, 3, settings, seed=1)
+        model = build_demo_model("actionvlm", 4, 3, settings, seed=1)
         data = _Videos(4, 32, 3, 0)
         history = train_model(
             model, data, settings, prompt, 1, state_path=path, stop_after=stop_after
