@@ -49,7 +49,7 @@ def test_tuning_approaches_the_peak_and_resumes(tmp_path) -> None:
 
 def test_tuning_refuses_other_settings_and_bad_ranges(tmp_path) -> None:
     tune_optimiser(PeakEnv(), ["person"], tmp_path, n_trials=1)
-    with pytest.raises(BadInputError, match="other settings"):
+    with pytest.raises(BadInputError, match=r"other settings \(differs in objects\)"):
         tune_optimiser(PeakEnv(), ["ball"], tmp_path, n_trials=1)
     with pytest.raises(BadInputError, match="lr"):
         tune_optimiser(PeakEnv(), [], tmp_path / "x", lr=(1e-2, 1e-4))

@@ -14,7 +14,8 @@ the vocabulary mapping in `actionbias.models.text_encoder`):
   `policy_base` - the trial record, the policy protocol and `LLMPolicyBase`;
   `llm_policy` - the LLM policy; `policies`, `search_policy` - the baselines
   (fixed, static prompts, prompt pool, OOD history, offline search);
-* `loop` - Algorithm 1 (`run_icrl`), resumable; `protocols` - few-shot subsets,
+* `loop` - Algorithm 1 (`run_icrl`), resumable; `history` - its history.jsonl;
+  `held_out` - the final model's held-out test figure; `protocols` - few-shot subsets,
   repeated runs with paired t-tests, the background-removal ablation;
 * `demo`, `report`, `commands` - ``actionbias a2o demo|run|maps``.
 """

@@ -31,9 +31,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import logging
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -44,10 +42,10 @@ from actionbias.a2o.config import A2OTrainConfig
 from actionbias.a2o.environment import Reward, TrainEnvironment
 from actionbias.a2o.policies import LISTING1_BEFORE, PC3D_PLUS_PLUS
 from actionbias.a2o.scorer import A2OScorer
-from actionbias.audit.rundir import differences
 from actionbias.data import Manifest
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import atomic_write_json
+from actionbias.runstate import StateFile, check_settings, clear_outputs, read_record, timed
 
 log = logging.getLogger(__name__)
 
@@ -144,40 +142,27 @@ class A2ODemoResult:
 
 # ----------------------------------------------------------------------------- state
 def _check_state(out: Path, settings: A2ODemoSettings, force: bool, data: Path | None) -> None:
-    path = out / STATE
+    """The settings guard: resume, refuse other settings, or with `force` start over."""
+    state = StateFile(out / STATE, FORMAT, indent=1, sort_keys=True)
     wanted = {"format": FORMAT, "settings": settings.to_dict()}
     wanted["settings"]["data_dir"] = None if data is None else str(data.resolve())
-    if path.is_file():
-        try:
-            stored = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as err:
-            raise BadInputError(f"unreadable demo state ({err})", source=path) from err
-        changed = differences(stored.get("settings", {}), wanted["settings"])
-        if changed and not force:
-            raise BadInputError(
-                f"this folder holds an A2O demo with other settings ({', '.join(changed)}); "
-                "use another --out or --force to start over",
-                source=path,
-            )
-        if changed:
-            for name in MANAGED:
-                target = out / name
-                if name == "synthact":
-                    continue  # generation is deterministic and checks its own settings
-                if target.is_dir():
-                    shutil.rmtree(target)
-                elif target.exists():
-                    target.unlink()
+    # generation is deterministic and checks its own settings: the data is kept
+    owned = [name for name in MANAGED if name != "synthact"]
+    check_settings(
+        state,
+        wanted["settings"],
+        holds="an A2O demo",
+        remedy="use another --out or --force to start over",
+        discard=(lambda: clear_outputs(out, owned)) if force else None,
+    )
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(path, json.dumps(wanted, indent=1, sort_keys=True) + "\n")
+    state.write(wanted)
 
 
 def _reward_of(trial_dir: Path) -> Reward | None:
-    path = trial_dir / "reward.json"
-    if not path.is_file():
-        return None
-    data = json.loads(path.read_text(encoding="utf-8"))
-    if not Path(str(data.get("weights"))).is_file():
+    """The reward of a finished training whose weights are still there, else None."""
+    data = read_record(trial_dir / "reward.json")
+    if data is None or not Path(str(data.get("weights"))).is_file():
         return None
     return Reward(**data)
 
@@ -234,11 +219,9 @@ def _audit_row(
     timing = out_dir / "inference.json"
     if scorer.results:
         ms = 1000.0 * scorer.forward_seconds / len(scorer.results)
-        atomic_write_text(timing, json.dumps({"inference_ms_per_clip": ms}) + "\n")
-    elif timing.is_file():
-        ms = json.loads(timing.read_text(encoding="utf-8"))["inference_ms_per_clip"]
+        atomic_write_json(timing, {"inference_ms_per_clip": ms}, indent=None)
     else:
-        ms = None
+        ms = (read_record(timing) or {}).get("inference_ms_per_clip")
     metrics["inference_ms_per_clip"] = ms
     return metrics
 
@@ -312,9 +295,9 @@ def run_a2o_demo(
     """
     from actionbias.a2o.loop import run_icrl
     from actionbias.a2o.maps import MapStore
+    from actionbias.a2o.report import write_a2o_report
     from actionbias.a2o.search_policy import SearchPolicy
     from actionbias.a2o.task import TaskDescription
-    from actionbias.synth import generate, read_synthact
 
     started = time.perf_counter()
     out = Path(out).resolve()  # stored weight paths stay valid from any working directory
@@ -322,34 +305,20 @@ def run_a2o_demo(
     _check_state(out, settings, force, None if data_dir is None else Path(data_dir))
     timings: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    if data_dir is None:
-        data = out / "synthact"
-        generate(
-            data,
-            preset=settings.data_preset,
-            seed=settings.data_seed,
-            progress=progress,
-            **settings.data_overrides,
-        )
-    else:
-        data = Path(data_dir)
-    splits = read_synthact(data)
-    timings["generate"] = time.perf_counter() - t0
-
+    with timed(timings, "generate"):
+        splits = _synthact(out, settings, data_dir, progress)
     store = MapStore(
         settings.backend,
         cache_root=out / "maps",
         map_size=settings.map_size,
         **settings.backend_options,
     )
-    t0 = time.perf_counter()
-    store.prefetch(
-        [r for name in ("train", "val", *EVAL_SPLITS) for r in splits[name].records],
-        sorted(set(settings.vocabulary) | set(settings.initial)),
-        progress=progress,
-    )
-    timings["maps"] = time.perf_counter() - t0
+    with timed(timings, "maps"):
+        store.prefetch(
+            [r for name in ("train", "val", *EVAL_SPLITS) for r in splits[name].records],
+            sorted(set(settings.vocabulary) | set(settings.initial)),
+            progress=progress,
+        )
 
     classes = list(splits["train"].classes)
     reward_set, held_out = reward_and_evaluation(splits, settings)
@@ -368,51 +337,97 @@ def run_a2o_demo(
         seed=settings.seed,
         initial=list(settings.initial),
     )
-
-    t0 = time.perf_counter()
-    icrl = run_icrl(
-        policy,
-        env,
-        task,
-        out / "icrl",
-        iterations=settings.iterations,
-        max_objects=settings.max_objects,
-        final_epochs=settings.final_epochs,
-        force=force,
-        progress=progress,
-    )
+    with timed(timings, "icrl"):
+        icrl = run_icrl(
+            policy,
+            env,
+            task,
+            out / "icrl",
+            iterations=settings.iterations,
+            max_objects=settings.max_objects,
+            final_epochs=settings.final_epochs,
+            force=force,
+            progress=progress,
+        )
     timings["icrl_search"] = sum(t.seconds for t in icrl.trials)
-    timings["icrl"] = time.perf_counter() - t0
     assert icrl.final is not None
-    best = list(icrl.best.objects)
 
-    rows: dict[str, dict[str, Any]] = {}
+    names = [n for n in ROWS if settings.pc3d or n != "pc3d++"]
+    envs = {name: env for name in ROWS}
+    if settings.pc3d:
+        # PC3D++ reads skeleton maps from its own store; same training, reward and seed.
+        pose_store = MapStore("pose", cache_root=out / "maps", map_size=settings.map_size)
+        with timed(timings, "pose_maps"):
+            pose_store.prefetch(
+                [r for name in ("train", *EVAL_SPLITS) for r in splits[name].records],
+                list(PC3D_PLUS_PLUS),
+                progress=progress,
+            )
+        envs["pc3d++"] = TrainEnvironment(
+            splits["train"], reward_set, pose_store, settings.train_config(settings.search_epochs)
+        )
+    with timed(timings, "training"):
+        rows = _train_rows(envs, names, icrl, settings, out / "rows")
+    audits = out / "audit"
+    with timed(timings, "audits"):
+        for name in names:
+            row = rows[name]
+            metrics = _audit_row(
+                envs[name],
+                name,
+                row["reward"],
+                row["objects"],
+                held_out,
+                audits / name,
+                {"model": name, "seed": settings.seed, "objects": row["objects"]},
+            )
+            row["figures"] = _figures(metrics)
+            row["inference_ms_per_clip"] = metrics.get("inference_ms_per_clip")
+
+    results = _results(settings, reward_set, held_out, classes, rows, icrl, timings)
+    results["timings"]["total"] = time.perf_counter() - started
+    atomic_write_json(out / "results.json", results, indent=1)
+    report = write_a2o_report(results, [audits / name for name in names], out / "report.html")
+    return A2ODemoResult(out, results, report, time.perf_counter() - started)
+
+
+def _synthact(
+    out: Path, settings: A2ODemoSettings, data_dir: str | Path | None, progress: bool
+) -> dict[str, Manifest]:
+    """SynthAct's splits: the given folder's, or generated into ``out/synthact`` (once)."""
+    from actionbias.synth import generate, read_synthact
+
+    if data_dir is not None:
+        return read_synthact(Path(data_dir))
+    data = out / "synthact"
+    generate(
+        data,
+        preset=settings.data_preset,
+        seed=settings.data_seed,
+        progress=progress,
+        **settings.data_overrides,
+    )
+    return read_synthact(data)
+
+
+def _train_rows(
+    envs: Mapping[str, TrainEnvironment],
+    names: Sequence[str],
+    icrl: Any,
+    settings: A2ODemoSettings,
+    rows_dir: Path,
+) -> dict[str, dict[str, Any]]:
+    """Objects and reward per row: the fixed rows trained (or found done), ICRL's final run."""
+    best = list(icrl.best.objects)
     row_objects = {
         "plain": [],
         "pc3d++": list(PC3D_PLUS_PLUS),
         "initial": list(settings.initial),
         "icrl": best,
     }
-    envs = {name: env for name in ROWS}
-    names = [n for n in ROWS if settings.pc3d or n != "pc3d++"]
-    if settings.pc3d:
-        # PC3D++ reads skeleton maps from its own store; same training, reward and seed.
-        pose_store = MapStore("pose", cache_root=out / "maps", map_size=settings.map_size)
-        t0 = time.perf_counter()
-        pose_store.prefetch(
-            [r for name in ("train", *EVAL_SPLITS) for r in splits[name].records],
-            list(PC3D_PLUS_PLUS),
-            progress=progress,
-        )
-        timings["pose_maps"] = time.perf_counter() - t0
-        envs["pc3d++"] = TrainEnvironment(
-            splits["train"], reward_set, pose_store, settings.train_config(settings.search_epochs)
-        )
-    t0 = time.perf_counter()
+    rows: dict[str, dict[str, Any]] = {}
     for name in [n for n in names if n != "icrl"]:
-        reward = _train_row(
-            envs[name], row_objects[name], out / "rows" / name, settings.final_epochs
-        )
+        reward = _train_row(envs[name], row_objects[name], rows_dir / name, settings.final_epochs)
         rows[name] = {"objects": row_objects[name], "reward": reward}
     final = icrl.final
     rows["icrl"] = {
@@ -421,26 +436,20 @@ def run_a2o_demo(
             final["accuracy"], final["classwise"], final["weights"], final["seconds"], {}
         ),
     }
-    timings["training"] = time.perf_counter() - t0
+    return rows
 
-    t0 = time.perf_counter()
-    audits = out / "audit"
-    for name in names:
-        row = rows[name]
-        metrics = _audit_row(
-            envs[name],
-            name,
-            row["reward"],
-            row["objects"],
-            held_out,
-            audits / name,
-            {"model": name, "seed": settings.seed, "objects": row["objects"]},
-        )
-        row["figures"] = _figures(metrics)
-        row["inference_ms_per_clip"] = metrics.get("inference_ms_per_clip")
-    timings["audits"] = time.perf_counter() - t0
 
-    results = {
+def _results(
+    settings: A2ODemoSettings,
+    reward_set: Manifest,
+    held_out: Mapping[str, Manifest],
+    classes: list[str],
+    rows: Mapping[str, Mapping[str, Any]],
+    icrl: Any,
+    timings: dict[str, float],
+) -> dict[str, Any]:
+    """The results.json object (the report reads it)."""
+    return {
         "format": FORMAT,
         "settings": settings.to_dict(),
         "policy": "offline search, not an LLM",
@@ -461,16 +470,10 @@ def run_a2o_demo(
         "icrl": {
             "trials": [t.to_json() for t in icrl.trials],
             "best_iteration": icrl.best.iteration,
-            "best_objects": best,
+            "best_objects": list(icrl.best.objects),
             "best_val_accuracy": icrl.best.accuracy,
             "final": icrl.final,
             "search_seconds": timings["icrl_search"],
         },
         "timings": timings,
     }
-    from actionbias.a2o.report import write_a2o_report
-
-    results["timings"]["total"] = time.perf_counter() - started
-    atomic_write_text(out / "results.json", json.dumps(results, indent=1) + "\n")
-    report = write_a2o_report(results, [audits / name for name in names], out / "report.html")
-    return A2ODemoResult(out, results, report, time.perf_counter() - started)

@@ -43,7 +43,7 @@ from actionbias.a2o.data import A2ODataModule, FrameCache, MapLoader
 from actionbias.a2o.scorer import A2OEvalResult, A2OScorer, summarise
 from actionbias.data import Manifest, SkipLog
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.runstate import write_record
 from actionbias.train.module import ClassifierModule
 
 log = logging.getLogger(__name__)
@@ -270,7 +270,7 @@ class TrainEnvironment:
             "inference_ms_per_clip": 1000.0 * scorer.forward_seconds / len(scorer.results),
         }
         reward = Reward(accuracy, classwise, str(weights), seconds, extra)
-        atomic_write_text(trial_dir / "reward.json", json.dumps(reward.to_dict(), indent=2) + "\n")
+        write_record(trial_dir / "reward.json", reward.to_dict(), indent=2)  # the trial is done
         skip_log.save(trial_dir / "skipped.json")
         return reward
 

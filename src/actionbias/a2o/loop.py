@@ -42,16 +42,17 @@ What the paper leaves open, decided here:
   -- is scored once on a `test` split that neither the search nor the
   selection saw; a test split sharing a clip with D_train or D_val is refused.
   `summary.json` names both splits (``selection``, ``test``).
+
+The history file is `actionbias.a2o.history`, the held-out figure
+`actionbias.a2o.held_out`; the settings guard and the stage records (final.json,
+test.json) are `actionbias.runstate`'s.
 """
 
 from __future__ import annotations
 
-import hashlib
 import inspect
-import json
 import logging
 import math
-import shutil
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, is_dataclass, replace
@@ -59,6 +60,15 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from actionbias import __version__
+from actionbias.a2o.held_out import (
+    TEST,
+    TEST_AUDIT,
+    check_test_split,
+    evaluate_on_test,
+    manifest_fingerprint,
+    selection_split,
+)
+from actionbias.a2o.history import HISTORY, history_digest, load_injected_history, read_history
 from actionbias.a2o.policy_base import (
     FAILED,
     INJECTED,
@@ -71,17 +81,20 @@ from actionbias.a2o.policy_base import (
 )
 from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
 from actionbias.errors import ActionBiasError, BadInputError
-from actionbias.fileio import append_jsonl, atomic_write_text, read_jsonl
-from actionbias.runstate import differences
+from actionbias.fileio import append_jsonl, atomic_write_json
+from actionbias.runstate import (
+    StateFile,
+    check_settings,
+    clear_outputs,
+    finished_record,
+    write_record,
+)
 
 log = logging.getLogger(__name__)
 
 CONFIG = "config.json"
-HISTORY = "history.jsonl"
 SUMMARY = "summary.json"
 FINAL = "final.json"
-TEST = "test.json"
-TEST_AUDIT = "test"
 TRIALS = "trials"
 RESUMABLE_KEYS = ("iterations", "created", "actionbias_version")
 
@@ -149,48 +162,6 @@ def policy_settings(policy: Any) -> dict[str, Any]:
     return {"kind": getattr(policy, "kind", "?"), "name": getattr(policy, "name", "?")}
 
 
-def read_history(path: str | Path) -> list[Trial]:
-    """Every complete trial line of a history.jsonl (or of the run folder holding one)."""
-    path = Path(path)
-    file = path / HISTORY if path.is_dir() else path
-    if not file.is_file():
-        raise BadInputError("no ICRL history here", source=file)
-    trials = []
-    for lineno, row in read_jsonl(file):
-        try:
-            trials.append(Trial.from_json(row))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise BadInputError(f"unreadable trial ({exc})", file, f"line {lineno}") from None
-    return trials
-
-
-def load_injected_history(path: str | Path) -> list[Trial]:
-    """Another run's evaluated trials, marked as injected (the OOD-history baseline)."""
-    source = str(path)
-    out = []
-    for trial in read_history(path):
-        if trial.source != RUN or not trial.ok:
-            continue
-        out.append(
-            replace(
-                trial,
-                source=INJECTED,
-                weights=None,
-                extra={"from": source, "iteration_there": trial.iteration},
-            )
-        )
-    if not out:
-        raise BadInputError("the history has no evaluated trial to inject", source=path)
-    return out
-
-
-def _digest(trials: Sequence[Trial]) -> str:
-    blob = json.dumps(
-        [[t.objects, t.accuracy, sorted(t.classwise.items())] for t in trials], sort_keys=True
-    )
-    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
 def _summary(
     policy: Any,
     task: TaskDescription,
@@ -240,26 +211,21 @@ def _check_reward(reward: Any) -> tuple[float, dict[str, float]]:
 
 
 def _open_run(run_dir: Path, config: dict[str, Any], force: bool) -> None:
-    config_path = run_dir / CONFIG
-    if config_path.is_file():
-        try:
-            old = json.loads(config_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise BadInputError(f"unreadable run config ({exc})", source=config_path) from None
-        diff = differences(old, config, RESUMABLE_KEYS)
-        if diff and not force:
-            shown = ", ".join(diff[:8]) + (f" (+{len(diff) - 8} more)" if len(diff) > 8 else "")
-            raise BadInputError(
-                f"holds an ICRL run with other settings (differs in {shown}); "
-                "use another directory or force=True to discard it",
-                source=run_dir,
-            )
-        if diff and force:
-            for name in (HISTORY, SUMMARY, FINAL, TEST):
-                (run_dir / name).unlink(missing_ok=True)
-            for name in (TRIALS, "final", TEST_AUDIT):
-                shutil.rmtree(run_dir / name, ignore_errors=True)
-    atomic_write_text(config_path, json.dumps(config, indent=1, default=str) + "\n")
+    """The settings guard of the run folder; `force` discards a run with other settings."""
+    state = StateFile(run_dir / CONFIG, indent=1)
+    outputs = (HISTORY, SUMMARY, FINAL, TEST, TRIALS, "final", TEST_AUDIT)
+    check_settings(
+        state,
+        config,
+        key=None,
+        ignore=RESUMABLE_KEYS,
+        holds="an ICRL run",
+        remedy="use another directory or force=True to discard it",
+        limit=8,
+        source=run_dir,
+        discard=(lambda: clear_outputs(run_dir, outputs)) if force else None,
+    )
+    state.write(config)
 
 
 def _accepts_epochs(env: Any) -> bool:
@@ -318,7 +284,7 @@ def run_icrl(
                 where="final_epochs",
             )
     if test is not None:
-        _check_test_split(env, test)
+        check_test_split(env, test)
     injected = [replace(t, source=INJECTED) for t in initial_history]
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -330,7 +296,7 @@ def run_icrl(
         "iterations": int(iterations),
         "max_objects": cap,
         "environment": environment_settings(env),
-        "initial_history": {"trials": len(injected), "digest": _digest(injected)},
+        "initial_history": {"trials": len(injected), "digest": history_digest(injected)},
         "final_epochs": final_epochs,
     }
     _open_run(run_dir, config, force)
@@ -370,7 +336,7 @@ def run_icrl(
 
     selection = selection_split(env)
     summary = _summary(policy, task, trials, best, iterations, None, selection)
-    atomic_write_text(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(run_dir / SUMMARY, summary, indent=1)
     if best is None:
         reasons = "; ".join(f"{t.iteration}: {t.error}" for t in trials[:3])
         raise ICRLError(f"{run_dir}: all {len(trials)} trials failed ({reasons})")
@@ -380,10 +346,10 @@ def run_icrl(
         final = _final_training(env, best, run_dir, final_epochs)
     held_out = None
     if test is not None:
-        held_out = _test_evaluation(env, best, final, test, run_dir, selection)
+        held_out = evaluate_on_test(env, best, final, test, run_dir, selection)
     if final is not None or held_out is not None:
         summary = _summary(policy, task, trials, best, iterations, final, selection, held_out)
-        atomic_write_text(run_dir / SUMMARY, json.dumps(summary, indent=1) + "\n")
+        atomic_write_json(run_dir / SUMMARY, summary, indent=1)
     return ICRLResult(best, trials, history_path, run_dir, injected, final, summary, held_out)
 
 
@@ -471,10 +437,9 @@ def _failed(t: int, objects: list[str], error: str, note: str, extra: dict) -> T
 
 def _final_training(env: Any, best: Trial, run_dir: Path, epochs: int) -> dict[str, Any]:
     path = run_dir / FINAL
-    if path.is_file():
-        done = json.loads(path.read_text(encoding="utf-8"))
-        if done.get("objects") == best.objects and done.get("epochs") == epochs:
-            return done
+    done = finished_record(path, objects=best.objects, epochs=epochs)
+    if done is not None:
+        return done
     reward = env.evaluate(list(best.objects), run_dir / "final", epochs=epochs)
     accuracy, classwise = _check_reward(reward)
     final = {
@@ -485,113 +450,8 @@ def _final_training(env: Any, best: Trial, run_dir: Path, epochs: int) -> dict[s
         "weights": str(reward.weights) if reward.weights is not None else None,
         "seconds": float(reward.seconds),
     }
-    atomic_write_text(path, json.dumps(final, indent=1) + "\n")
+    write_record(path, final)
     return final
-
-
-def manifest_fingerprint(manifest: Any) -> str:
-    """SHA-1 of a manifest's sorted (id, label) pairs: which clips a figure is on."""
-    items = sorted((str(r.id), str(r.label or "")) for r in manifest.records)
-    return hashlib.sha1(json.dumps(items).encode("utf-8")).hexdigest()
-
-
-def _split_name(manifest: Any, default: str) -> str:
-    return str(getattr(manifest, "name", "") or default)
-
-
-def selection_split(env: Any) -> dict[str, Any] | None:
-    """The split whose accuracy is the reward (``env.val``), as summary.json names it."""
-    val = getattr(env, "val", None)
-    if val is None or not hasattr(val, "records"):
-        return None
-    return {
-        "split": _split_name(val, "val"),
-        "source": str(getattr(val, "source", "") or ""),
-        "clips": len(val.records),
-        "role": "reward and model selection (every trial's accuracy; biased for the best set)",
-    }
-
-
-def _check_test_split(env: Any, test: Any) -> None:
-    """Refuse a test split that shares clips with what the search trained or selected on."""
-    if not hasattr(env, "evaluate_checkpoint"):
-        raise BadInputError(
-            f"{type(env).__name__} has no evaluate_checkpoint: cannot score a test split",
-            where="test",
-        )
-    if not getattr(test, "records", None):
-        raise BadInputError("the test split is empty", source=getattr(test, "source", None))
-    ids = {str(r.id) for r in test.records}
-    paths = {(str(r.path), r.start, r.end) for r in test.records}
-    for role in ("train", "val"):
-        other = getattr(env, role, None)
-        if other is None or not hasattr(other, "records"):
-            continue
-        shared = [
-            r.id
-            for r in other.records
-            if str(r.id) in ids or (str(r.path), r.start, r.end) in paths
-        ]
-        if shared:
-            raise BadInputError(
-                f"the test split shares {len(shared)} clip(s) with the {role} split "
-                f"(first: {shared[0]}); the final figure must come from clips the search "
-                "never saw",
-                source=getattr(test, "source", None) or None,
-                where="test",
-            )
-
-
-def _test_evaluation(
-    env: Any,
-    best: Trial,
-    final: dict[str, Any] | None,
-    test: Any,
-    run_dir: Path,
-    selection: dict[str, Any] | None,
-) -> dict[str, Any]:
-    """Score the final model once on the held-out split; reuse test.json when it still holds."""
-    if final is not None:
-        weights, model = final.get("weights"), f"final training ({final['epochs']} epochs)"
-    else:
-        weights, model = best.weights, f"best trial's weights (iteration {best.iteration})"
-    if not weights:
-        raise BadInputError(
-            "the final model has no weights to score on the test split", where="test"
-        )
-    objects = list(best.objects)
-    split = _split_name(test, "test")
-    fingerprint = manifest_fingerprint(test)
-    path = run_dir / TEST
-    if path.is_file():
-        done = json.loads(path.read_text(encoding="utf-8"))
-        if (
-            done.get("weights") == str(weights)
-            and done.get("objects") == objects
-            and done.get("fingerprint") == fingerprint
-        ):
-            return done
-    audit_dir = run_dir / TEST_AUDIT
-    shutil.rmtree(audit_dir, ignore_errors=True)  # stale: other weights or another split
-    label = f"a2o-final [{split}: held-out test]"
-    result = env.evaluate_checkpoint(weights, test, objects, out_dir=audit_dir, name=label)
-    held_out = {
-        "split": split,
-        "source": str(getattr(test, "source", "") or ""),
-        "role": "held-out test: never used by the search or the selection",
-        "clips": int(result.clips),
-        "skipped": int(result.skipped),
-        "fingerprint": fingerprint,
-        "model": model,
-        "weights": str(weights),
-        "objects": objects,
-        "accuracy": float(result.accuracy),
-        "classwise": {str(k): float(v) for k, v in result.classwise.items()},
-        "selection_split": None if selection is None else selection["split"],
-        "audit_dir": str(audit_dir),
-    }
-    atomic_write_text(path, json.dumps(held_out, indent=1) + "\n")
-    return held_out
 
 
 class _Progress:

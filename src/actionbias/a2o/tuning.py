@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Sequence
@@ -27,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import atomic_write_json
+from actionbias.runstate import differences, refuse_other_settings
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,12 @@ def tune_optimiser(
     stored = study.user_attrs.get("settings")
     if stored is None:
         study.set_user_attr("settings", settings)
-    elif stored != settings:
-        raise BadInputError(
-            f"{out} holds a study with other settings ({stored}); use another folder",
-            where="out",
+    else:
+        refuse_other_settings(
+            differences(stored, settings),
+            holds="an Optuna study",
+            remedy="use another folder",
+            source=out,
         )
 
     def objective(trial: Any) -> float:
@@ -132,5 +134,5 @@ def tune_optimiser(
         "search_seconds": sum(t["seconds"] or 0.0 for t in trials),
         **settings,
     }
-    atomic_write_text(out / "tuning.json", json.dumps(summary, indent=1) + "\n")
+    atomic_write_json(out / "tuning.json", summary, indent=1)
     return result
