@@ -47,7 +47,7 @@ def test_state_file_reads_what_it_wrote_in_its_own_layout(tmp_path):
                               indent=1, sort_keys=True) + "\n"  # fmt: skip
     assert state.read() == {"format": "fmt-1", "settings": {"a": [1, 2], "b": 1}}
     (tmp_path / "state.json").write_text('{"format": "other"}')
-    with pytest.raises(BadInputError, match="not a fmt-1 file"):
+    with pytest.raises(BadInputError, match=r"not a run state file \(format 'fmt-1' expected\)"):
         state.read()
     (tmp_path / "state.json").write_text("{half")
     with pytest.raises(BadInputError, match="unreadable"):

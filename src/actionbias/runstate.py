@@ -132,8 +132,9 @@ class StateFile:
         if not isinstance(state, dict) or (
             self.format is not None and state.get("format") != self.format
         ):
+            kind = "a JSON object" if self.format is None else f"format {self.format!r}"
             raise BadInputError(
-                f"not a {self.format or 'run state'} file; remove it to start over",
+                f"not a run state file ({kind} expected); remove it to start over",
                 source=self.path,
             )
         return state
