@@ -9,7 +9,7 @@ from actionbias.synth import read_synthact
 
 
 def test_label_space_choice_and_errors(synthact):
-    from actionbias.audit.runner import choose_label_space
+    from actionbias.audit.label_space import choose_label_space
     from actionbias.data import mimetics_classes
 
     mimetics = choose_label_space(None, mimetics_classes())

@@ -4,11 +4,15 @@
   per-video CSV/JSONL summarised with every figure of the paper and its interval).
 * `rundir`: the audit run directory every producer writes and the report reads
   (config, predictions appended per batch, skips, metrics; resumable, shardable).
-* `scorers`: classifiers, CLIP/SigLIP, local and remote video LLMs behind two
-  interfaces (`ClipScorer`, `MCQAnswerer`); `mcq_prompt`: the paper's prompt and
-  the answer parser.
+* `scorers`: classifiers, CLIP/SigLIP/X-CLIP, Hugging Face classifiers, local
+  and remote video LLMs behind two interfaces (`ClipScorer`, `MCQAnswerer`), one
+  module per kind, and the ``--model`` string parser; `mcq_prompt`: the paper's
+  prompt and the answer parser.
 * `runner.run_audit` / `sweep.run_sweep`: the audit and sweep workflows
-  (``actionbias audit | sweep | evaluate``, see `commands`).
+  (``actionbias audit | sweep | evaluate | metrics``, see `commands`). The audit's
+  steps each have a module: `settings` (its options), `audit_data` (the videos),
+  `label_space`, `questions` (MCQ), `loop` (prediction batches), `decoding`
+  (the decode pool) and `rows` (what predictions.jsonl holds per video).
 
 The workflow names are imported on first use, so that ``import actionbias.audit``
 (which training imports for the prediction format) stays light.
@@ -30,8 +34,10 @@ from actionbias.data.predictions import (
 
 _LAZY = {
     "run_audit": "actionbias.audit.runner",
-    "load_audit_data": "actionbias.audit.runner",
-    "write_questions": "actionbias.audit.runner",
+    "run_audit_with": "actionbias.audit.runner",
+    "AuditSettings": "actionbias.audit.settings",
+    "load_audit_data": "actionbias.audit.audit_data",
+    "write_questions": "actionbias.audit.questions",
     "run_sweep": "actionbias.audit.sweep",
     "CallableScorer": "actionbias.audit.scorers",
     "ClassifierScorer": "actionbias.audit.scorers",
@@ -57,6 +63,7 @@ def __getattr__(name: str) -> Any:
 
 __all__ = [
     "NO_ANSWER",
+    "AuditSettings",
     "CallableScorer",
     "ClassifierScorer",
     "ClipScorer",
@@ -77,6 +84,7 @@ __all__ = [
     "read_run",
     "resolve_scorer",
     "run_audit",
+    "run_audit_with",
     "run_sweep",
     "summarize",
     "write_predictions",

@@ -28,7 +28,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from actionbias.audit.runner import load_audit_data, run_audit, write_questions
+from actionbias.audit.audit_data import load_audit_data
+from actionbias.audit.questions import write_questions
+from actionbias.audit.runner import run_audit
 from actionbias.audit.scorers import describe
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text

@@ -28,6 +28,8 @@ from actionbias.audit.scorers.base import (
     SkipCallback,
     default_device,
     describe,
+    is_answerer,
+    is_scorer,
 )
 from actionbias.audit.scorers.callables import CallableScorer
 from actionbias.audit.scorers.chat_answer import read_chat_answer
@@ -64,6 +66,8 @@ __all__ = [
     "ZeroShotScorer",
     "default_device",
     "describe",
+    "is_answerer",
+    "is_scorer",
     "parse_model_string",
     "prompt_templates",
     "read_chat_answer",

@@ -81,6 +81,18 @@ def describe(scorer: Any) -> tuple[str, dict[str, Any]]:
     return str(name), dict(spec)
 
 
+def is_answerer(scorer: Any) -> bool:
+    """Whether ``scorer`` answers multiple-choice questions (`MCQAnswerer`)."""
+    return callable(getattr(scorer, "answer", None))
+
+
+def is_scorer(scorer: Any) -> bool:
+    """Whether ``scorer`` scores every class (`ClipScorer` or `RecordScorer`)."""
+    return callable(getattr(scorer, "score", None)) or callable(
+        getattr(scorer, "predict_records", None)
+    )
+
+
 def default_device(device: str | None) -> str:
     """The torch device to load a model on: the given one, else CUDA when there is one."""
     if device:
