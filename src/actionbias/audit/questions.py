@@ -9,7 +9,6 @@ instead; such a file is checked against the data's labels first.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from actionbias.audit.label_space import choose_label_space
 from actionbias.audit.rundir import RunDir
 from actionbias.data import Manifest
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_bytes
+from actionbias.fileio import atomic_write_bytes, file_sha256
 from actionbias.metrics.mcq import MCQuestion, load_questions, make_questions, save_questions
 
 NUM_CHOICES = 5
@@ -29,12 +28,8 @@ def questions_origin(questions: str | Path | None, seed: int) -> dict[str, Any]:
     """Where a run's questions come from, as its config records it (a file and its digest,
     or the seed they are drawn from)."""
     if questions is not None and Path(questions).is_file():
-        return {"file": str(Path(questions).resolve()), "sha256": _file_sha256(Path(questions))}
+        return {"file": str(Path(questions).resolve()), "sha256": file_sha256(questions)}
     return {"generated": {"seed": seed, "choices": NUM_CHOICES}}
-
-
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _draw(items: Sequence[AuditItem], num_classes: int, seed: int) -> list[MCQuestion]:

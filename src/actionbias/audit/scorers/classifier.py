@@ -8,7 +8,6 @@ included).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,10 @@ from typing import Any
 import numpy as np
 
 from actionbias.audit.scorers.base import SkipCallback, default_device
+from actionbias.fileio import file_sha256
 
 SMALL_RUN = 64
 """Videos below which a classifier audit decodes in the main process (no loader workers)."""
-
-
-def _file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 class ClassifierScorer:
@@ -65,7 +57,7 @@ class ClassifierScorer:
         if checkpoint is not None:
             path = Path(checkpoint).resolve()
             self.spec.update(
-                {"id": str(path), "model_name": model_name, "sha256": _file_digest(path)}
+                {"id": str(path), "model_name": model_name, "sha256": file_sha256(path)}
             )
         self.default_frames = int(self.data_config.num_frames)
         self._autocast = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
