@@ -208,12 +208,13 @@ def _summary(metrics: dict[str, Any], run_dir: Path) -> dict[str, Any]:
     return out
 
 
-def cmd_audit(args: argparse.Namespace) -> int:
+def _run_audit(model: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """`run_audit` of ``model`` with the flags ``audit`` and ``evaluate`` share."""
     from actionbias.audit.runner import run_audit
 
     options = _audit_options(args)
-    metrics = run_audit(
-        args.model,
+    return run_audit(
+        model,
         args.data,
         args.out,
         protocol=args.protocol,
@@ -222,6 +223,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
         name=args.name,
         **options,
     )
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    metrics = _run_audit(args.model, args)
     print(json.dumps(_summary(metrics, args.out), indent=2))
     return 0
 
@@ -255,19 +260,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         summary["skipped"] = result.skipped.to_dict()
         print(json.dumps(summary, indent=2))
         return 0
-    from actionbias.audit.runner import run_audit
-
-    options = _audit_options(args)
-    metrics = run_audit(
-        {"type": "classifier", "checkpoint": str(args.checkpoint)},
-        args.data,
-        args.out,
-        protocol=args.protocol,
-        frames=args.frames,
-        shard=parse_shard(args.shard),
-        name=args.name,
-        **options,
-    )
+    metrics = _run_audit({"type": "classifier", "checkpoint": str(args.checkpoint)}, args)
     # the full summary (as the old command printed) plus the run's counts
     summary = dict(metrics["summary"])
     summary.update({k: v for k, v in _summary(metrics, args.out).items() if k != "groups"})
