@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actionbias.audit.commands import add_audit_parsers, parse_shard
+from actionbias.audit.commands import COMMANDS, parse_shard
 from actionbias.audit.scorers import CallableScorer
 from actionbias.audit.sweep import model_slug, run_sweep
+from actionbias.commandline import add_commands
 from actionbias.errors import BadInputError
 from actionbias.synth import read_synthact
 
@@ -104,7 +105,7 @@ def _checkpoint(path: Path, classes: list[str]) -> Path:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="actionbias")
-    add_audit_parsers(parser.add_subparsers(dest="command", required=True))
+    add_commands(parser.add_subparsers(dest="command", required=True), COMMANDS)
     return parser
 
 
