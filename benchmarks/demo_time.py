@@ -87,9 +87,10 @@ def _from_run(folder: Path) -> None:
     state = json.loads((folder / "demo.json").read_text(encoding="utf-8"))
     timings = state.get("timings", {})
     print(f"{folder}: status {state.get('status')}, seeds {state.get('seeds')}")
-    for key in ("generate", "train_wall", "train", "evaluate", "tables", "report", "total"):
+    keys = ("generate", "train_wall", "train_and_evaluate", "train", "evaluate", "tables")
+    for key in (*keys, "report", "total"):
         if key in timings:
-            print(f"  {key:<12} {timings[key]:8.1f} s")
+            print(f"  {key:<18} {timings[key]:8.1f} s")
     for slug, run in sorted(state.get("runs", {}).items()):
         print(
             f"  {slug:<40} train {run.get('train_seconds', 0):7.1f} s  audit "

@@ -12,7 +12,9 @@ where it stopped; ``force`` starts over):
    resumes from its last epoch);
 3. audit each best checkpoint on the test, swap and mimetic splits into
    ``OUT/audit/<run>`` (`actionbias.audit.runner.run_audit`, the same run
-   directory format as every other audit, so the report reads them all);
+   directory format as every other audit, so the report reads them all). Steps 2
+   and 3 of one run happen in the same worker process, ``parallel`` runs at a
+   time, the costliest (two-branch) trainings first;
 4. write the Table 2 / Table 3 analogue (``OUT/table2.{csv,md,json}``,
    ``OUT/table3.*``) and ``OUT/report.html``.
 
@@ -312,7 +314,7 @@ def _convergence(train_dir: Path) -> dict[str, float | None]:
 
 
 def _train_in_worker(config: Any) -> tuple[str | None, int, float]:
-    """One training in a worker process: one torch thread, Lightning quiet.
+    """One training: one torch thread, Lightning quiet.
 
     Small 3-D convolutions gain nothing from a second intra-op thread on two busy
     cores (~10x slower per op in profiling), so two single-threaded trainings side
@@ -331,32 +333,99 @@ def _train_in_worker(config: Any) -> tuple[str | None, int, float]:
     return best, result.epochs, time.perf_counter() - started
 
 
-def _train_all(jobs: Sequence[tuple[RunOutcome, Any]], parallel: int, on_done: Any = None) -> None:
-    """Train every job not finished before; ``parallel`` worker processes at a time."""
-    pending = []
-    for outcome, config in jobs:
+@dataclass(frozen=True)
+class _Job:
+    """The work one run still needs: training (``config``), its audit, or both."""
+
+    train_dir: Path
+    audit_dir: Path
+    run: DemoRun
+    data_dir: Path
+    config: Any = None
+    checkpoint: Path | None = None
+
+
+@dataclass(frozen=True)
+class _JobAnswer:
+    checkpoint: Path | None
+    epochs: int
+    train_seconds: float
+    evaluation: str
+    eval_seconds: float
+
+
+def _run_job(job: _Job) -> _JobAnswer:
+    """Train (when needed) and audit one run, in the same process.
+
+    Auditing right after training, in the worker, overlaps the audits with the other
+    trainings instead of queueing them all behind the last one, and reuses the
+    worker's imports; the audit runs on the training's single thread, so its
+    numbers do not depend on the load either.
+    """
+    checkpoint, epochs, train_seconds = job.checkpoint, 0, 0.0
+    if job.config is not None:
+        best, epochs, train_seconds = _train_in_worker(job.config)
+        if best is None:
+            raise RuntimeError(f"{job.train_dir}: training wrote no best checkpoint")
+        checkpoint = Path(best)
+    else:
+        import torch
+
+        torch.set_num_threads(1)
+    assert checkpoint is not None
+    evaluation, eval_seconds = _evaluate(
+        job.run, job.train_dir, job.audit_dir, checkpoint, job.data_dir
+    )
+    return _JobAnswer(checkpoint, epochs, train_seconds, evaluation, eval_seconds)
+
+
+#: Relative cost of a training, to start the longest first: two processes then end
+#: within about one short training of each other (longest-processing-time order).
+_COST = {"dual_sum": 2.0, "dual_stack": 2.0, "weighted_focus": 1.2}
+
+
+def _train_and_evaluate_all(
+    outcomes: Sequence[RunOutcome],
+    configs: Mapping[str, Any],
+    data_dir: Path,
+    parallel: int,
+    on_done: Any = None,
+) -> None:
+    """Train and audit every run not finished before; ``parallel`` worker processes."""
+    jobs: list[tuple[RunOutcome, _Job]] = []
+    for outcome in outcomes:
+        config = configs[outcome.run.slug]
         done = _finished_training(outcome.train_dir, config.trainer.max_epochs)
         if done is not None:
             outcome.checkpoint, outcome.epochs = done
             outcome.training = "before"
-            if on_done is not None:
-                on_done(outcome)
-            continue
-        resuming = (outcome.train_dir / "checkpoints" / "last.ckpt").is_file()
-        outcome.training = "resumed" if resuming else "trained"
-        pending.append((outcome, config))
+            tags = _audit_tags(outcome.run, outcome.train_dir)
+            if _audit_state(outcome.audit_dir, outcome.checkpoint, tags) == "done":
+                outcome.evaluation = "before"
+                if on_done is not None:
+                    on_done(outcome)
+                continue
+            config = None
+        else:
+            resuming = (outcome.train_dir / "checkpoints" / "last.ckpt").is_file()
+            outcome.training = "resumed" if resuming else "trained"
+        job = _Job(
+            outcome.train_dir, outcome.audit_dir, outcome.run, data_dir, config, outcome.checkpoint
+        )
+        jobs.append((outcome, job))
 
-    def finish(outcome: RunOutcome, answer: tuple[str | None, int, float]) -> None:
-        best, epochs, seconds = answer
-        if best is None:
-            raise RuntimeError(f"{outcome.train_dir}: training wrote no best checkpoint")
-        outcome.checkpoint, outcome.epochs, outcome.train_seconds = Path(best), epochs, seconds
+    def finish(outcome: RunOutcome, answer: _JobAnswer) -> None:
+        outcome.checkpoint = answer.checkpoint
+        if outcome.training != "before":
+            outcome.epochs, outcome.train_seconds = answer.epochs, answer.train_seconds
+        outcome.evaluation, outcome.eval_seconds = answer.evaluation, answer.eval_seconds
         if on_done is not None:
             on_done(outcome)
 
-    if parallel <= 1 or len(pending) <= 1:
-        for outcome, config in pending:
-            finish(outcome, _train_in_worker(config))
+    jobs.sort(key=lambda item: -_COST.get(item[0].run.model, 1.0) * (item[1].config is not None))
+    if parallel <= 1 or len(jobs) <= 1:
+        for outcome, job in jobs:
+            finish(outcome, _run_job(job))
         return
     import concurrent.futures
     import multiprocessing
@@ -365,7 +434,7 @@ def _train_all(jobs: Sequence[tuple[RunOutcome, Any]], parallel: int, on_done: A
     # pools in whatever state they are in (DESIGN.md: loaders hang under fork).
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(parallel, mp_context=context) as pool:
-        futures = {pool.submit(_train_in_worker, config): o for o, config in pending}
+        futures = {pool.submit(_run_job, job): outcome for outcome, job in jobs}
         for future in concurrent.futures.as_completed(futures):
             finish(futures[future], future.result())
 
@@ -390,29 +459,33 @@ def _audit_state(audit_dir: Path, checkpoint: Path, tags: Mapping[str, Any]) -> 
     return "done" if (audit_dir / "metrics.json").is_file() else "partial"
 
 
-def _evaluate(outcome: RunOutcome, data_dir: Path) -> None:
-    from actionbias.audit.runner import run_audit
-
-    assert outcome.checkpoint is not None
-    run = outcome.run
-    tags = {
+def _audit_tags(run: DemoRun, train_dir: Path) -> dict[str, Any]:
+    return {
         "model": run.model,
         "augment": run.augment,
         "seed": run.seed,
-        "train_run": str(outcome.train_dir),
+        "train_run": str(train_dir),
     }
-    state = _audit_state(outcome.audit_dir, outcome.checkpoint, tags)
+
+
+def _evaluate(
+    run: DemoRun, train_dir: Path, audit_dir: Path, checkpoint: Path, data_dir: Path
+) -> tuple[str, float]:
+    """Audit one checkpoint on the test, swap and mimetic splits: (what happened, seconds)."""
+    from actionbias.audit.runner import run_audit
+
+    tags = _audit_tags(run, train_dir)
+    state = _audit_state(audit_dir, checkpoint, tags)
     if state == "done":
-        outcome.evaluation = "before"
-        return
+        return "before", 0.0
     if state == "stale":
         # The demo owns OUT/audit: a result of an older checkpoint is redone, not kept.
-        log.info("%s: audit of another checkpoint found; redoing it", outcome.audit_dir)
+        log.info("%s: audit of another checkpoint found; redoing it", audit_dir)
     started = time.perf_counter()
     run_audit(
-        {"type": "classifier", "checkpoint": str(outcome.checkpoint)},
+        {"type": "classifier", "checkpoint": str(checkpoint)},
         data_dir,
-        outcome.audit_dir,
+        audit_dir,
         protocol="all",
         splits=EVAL_SPLITS,
         batch_size=EVAL_BATCH,
@@ -425,8 +498,7 @@ def _evaluate(outcome: RunOutcome, data_dir: Path) -> None:
         # loader worker processes (forkserver) costs ~8 s each on a busy 2-core machine.
         workers=0,
     )
-    outcome.eval_seconds = time.perf_counter() - started
-    outcome.evaluation = "resumed" if state == "partial" else "evaluated"
+    return ("resumed" if state == "partial" else "evaluated"), time.perf_counter() - started
 
 
 # ------------------------------------------------------------------------ output
@@ -605,10 +677,10 @@ def run_demo(
     recipe_epochs = recipe_config.trainer.max_epochs
     runs = demo_runs(seeds)
     outcomes: list[RunOutcome] = []
-    jobs = []
+    configs: dict[str, Any] = {}
     for run in runs:
         outcome = RunOutcome(run, out / "train" / run.slug, out / "audit" / run.slug)
-        config = load_config(
+        configs[run.slug] = load_config(
             recipe_name,
             [
                 *base_overrides,
@@ -618,33 +690,26 @@ def run_demo(
                 f"trainer.max_epochs={run.epochs(recipe_epochs, scene_swap_epochs)}",
             ],
         )
-        jobs.append((outcome, config))
         outcomes.append(outcome)
     t0 = time.perf_counter()
-    with _quiet_lightning(), _Display(progress, 2 * len(runs)) as display:
-        display.status(f"training {len(runs)} models, {parallel} at a time")
+    with _quiet_lightning(), _Display(progress, len(runs)) as display:
+        display.status(f"training and auditing {len(runs)} models, {parallel} at a time")
 
-        def trained(outcome: RunOutcome) -> None:
-            label = f"{outcome.run.name} (seed {outcome.run.seed})"
-            display.done(
-                f"{label}: trained {outcome.epochs} epochs in {outcome.train_seconds:.0f} s"
-                if outcome.training != "before"
-                else f"{label}: trained before ({outcome.epochs} epochs)"
-            )
-
-        _train_all(jobs, parallel, trained)
-        timings["train_wall"] = time.perf_counter() - t0
-        for outcome in outcomes:
+        def finished(outcome: RunOutcome) -> None:
             run = outcome.run
             label = f"{run.name} (seed {run.seed})"
-            display.status(f"evaluating {label}")
-            _evaluate(outcome, data_dir)
-            figures = load_run_figures(outcome.audit_dir)
-            outcome.figures = {k: dict(v) for k, v in figures.figures.items()}
-            display.done(
-                f"{label}: {_describe_figures(outcome.figures)}"
-                + (f" ({outcome.eval_seconds:.0f} s)" if outcome.evaluation != "before" else "")
+            outcome.figures = {
+                k: dict(v) for k, v in load_run_figures(outcome.audit_dir).figures.items()
+            }
+            trained = (
+                f"trained {outcome.epochs} epochs in {outcome.train_seconds:.0f} s"
+                if outcome.training != "before"
+                else f"trained before ({outcome.epochs} epochs)"
             )
+            audited = (
+                f" (audit {outcome.eval_seconds:.0f} s)" if outcome.evaluation != "before" else ""
+            )
+            display.done(f"{label}: {trained}; {_describe_figures(outcome.figures)}{audited}")
             outcome.convergence = _convergence(outcome.train_dir)
             entry = outcome.to_dict()
             prior = state["runs"].get(run.slug) or {}
@@ -655,6 +720,8 @@ def run_demo(
                 entry["eval_seconds"] = prior["eval_seconds"]
             state["runs"][run.slug] = entry
             _write_state(state_path, state)
+
+        _train_and_evaluate_all(outcomes, configs, data_dir, parallel, finished)
     timings["train_and_evaluate"] = time.perf_counter() - t0
     timings["train"] = sum(o.train_seconds for o in outcomes)
     timings["evaluate"] = sum(o.eval_seconds for o in outcomes)
