@@ -12,8 +12,8 @@ rows as plain data means a newcomer finds any command two hops from ``cli.py``, 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 
 Handler = Callable[[argparse.Namespace], int]
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -29,7 +29,12 @@ class Command:
 
     ``handler`` is None for a pure group. A command that has both a handler and
     ``subcommands`` (``actionbias synth`` and ``actionbias synth card``) runs its own
-    handler when no sub-command is named.
+    handler when no sub-command is named. ``help`` is the line the parent's listing
+    shows; ``description`` (if any) heads the command's own ``--help``.
+
+    ``parent`` names the top-level command a row belongs under when it cannot sit in
+    that command's own table: ``synth card`` writes a report page, so its row lives in
+    `actionbias.report.commands` (synth may not import report) with ``parent="synth"``.
     """
 
     name: str
@@ -40,13 +45,11 @@ class Command:
     epilog: str | None = None
     raw_help: bool = False
     subcommands: tuple[Command, ...] = field(default=())
+    parent: str | None = None
 
     def add_to(self, sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         """Add this command (and its sub-commands) to an argparse sub-parser group."""
-        kwargs: dict[str, object] = {
-            "help": self.help,
-            "description": self.description or self.help,
-        }
+        kwargs: dict[str, object] = {"help": self.help, "description": self.description}
         if self.epilog is not None:
             kwargs["epilog"] = self.epilog
         if self.raw_help:
@@ -69,3 +72,21 @@ def add_commands(sub: argparse._SubParsersAction, commands: Sequence[Command]) -
     """Add every row of a table to ``sub``."""
     for command in commands:
         command.add_to(sub)
+
+
+def assemble(tables: Iterable[Sequence[Command]]) -> list[Command]:
+    """The top-level rows of several tables, each row with a ``parent`` moved under it.
+
+    A row whose parent is not among the tables is left out: the caller built only
+    the tables of the command it runs, and that command is not the parent.
+    """
+    rows = [row for table in tables for row in table]
+    children: dict[str, list[Command]] = {}
+    for row in rows:
+        if row.parent is not None:
+            children.setdefault(row.parent, []).append(replace(row, parent=None))
+    return [
+        replace(row, subcommands=(*row.subcommands, *children.get(row.name, ())))
+        for row in rows
+        if row.parent is None
+    ]
