@@ -23,8 +23,14 @@ from actionbias.fileio import atomic_write_bytes
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
-def save_masks(path: str | Path, masks: Mapping[str, np.ndarray], level: int = 6) -> Path:
-    """Write bool arrays as a deterministic compressed `.npz` keyed by mask name."""
+def save_masks(path: str | Path, masks: Mapping[str, np.ndarray], level: int = 1) -> Path:
+    """Write bool arrays as a deterministic compressed `.npz` keyed by mask name.
+
+    Deflate level 1: a clip's ~20 part masks took a third of SynthAct's generation
+    time at zlib's default level 6; level 1 compresses them 2.5x faster for files
+    2.5x larger (about 45 kB a clip at 112 px), which a generator run once per
+    dataset and read back once per training can afford.
+    """
     path = Path(path)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
