@@ -135,6 +135,23 @@ def test_eval_command_imports_only_what_it_needs(tmp_path) -> None:
     assert not ours & {"actionbias.audit", "actionbias.prompting", "actionbias.models"}
 
 
+def test_train_options_are_the_commands_options() -> None:
+    """`TALTrainOptions` (what `train_detector` takes from Python) has a field for every
+    option of `tal train` but the config file and --set, with the parser's defaults."""
+    from dataclasses import fields
+
+    from actionbias.tal.workflows import TALTrainOptions
+
+    args = argparse.ArgumentParser()
+    add_tal_parsers(args.add_subparsers(dest="command", required=True))
+    parsed = args.parse_args(["tal", "train", "--gt", "g.json", "--features", "f", "--out", "o"])
+    names = {f.name for f in fields(TALTrainOptions)}
+    assert names == set(parsed.tal_train_actions) - {"config", "sets"}
+    options = TALTrainOptions.from_options(parsed)
+    assert options == TALTrainOptions(gt="g.json", features="f", out="o")
+    assert options.epochs == 35 and options.language == "none" and options.val_subset
+
+
 def test_train_and_infer_commands(tmp_path, capsys) -> None:
     rng = np.random.default_rng(0)
     feats_dir = tmp_path / "feats"
