@@ -11,24 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from actionbias.argtypes import positive_int
+from actionbias.argtypes import key_values, positive_int
+from actionbias.commandline import Command, add_commands
 from actionbias.errors import BadInputError
 
 POLICIES = ("search", "llm", "static", "pool", "fixed")
-
-
-def _options(pairs: list[str] | None, where: str) -> dict[str, Any]:
-    """``KEY=VALUE`` pairs; values parsed as JSON when they are JSON (numbers, booleans)."""
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise BadInputError(f"expected KEY=VALUE, got {pair!r}", where=where)
-        try:
-            out[key] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key] = value
-    return out
 
 
 def _word_list(text: str | None, where: str) -> list[str]:
@@ -99,7 +86,7 @@ def _store(args: argparse.Namespace, out: Path) -> Any:
         args.backend,
         cache_root=args.cache or out / "maps",
         map_size=args.map_size,
-        **_options(args.backend_opt, "--backend-opt"),
+        **key_values(args.backend_opt, "--backend-opt"),
     )
 
 
@@ -217,7 +204,7 @@ def _environment_and_splits(args: argparse.Namespace, out: Path) -> tuple[Any, d
     from actionbias.a2o.data import few_shot
     from actionbias.a2o.environment import TrainEnvironment
 
-    _options(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
+    key_values(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
     if args.backbone == "vjepa2" and args.crop == 64:
         raise BadInputError("V-JEPA 2 needs its crop size (e.g. --crop 256)", where="--crop")
     splits = _manifests(args)
@@ -350,7 +337,7 @@ def add_maps_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_maps(args: argparse.Namespace) -> int:
-    _options(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
+    key_values(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
     splits = _manifests(args)
     names = args.splits or list(splits)
     unknown = [n for n in names if n not in splits]
@@ -403,52 +390,58 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_a2o_parsers(sub: argparse._SubParsersAction) -> None:
-    a2o = sub.add_parser(
-        "a2o",
+#: The ``a2o`` group and its sub-commands.
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="a2o",
         help="A2O: object-centric features with an agent-chosen object vocabulary",
         description=(
             "Detector likelihood maps of chosen objects -> adapter -> video recogniser; the "
             "object vocabulary is chosen by in-context RL (an LLM policy, or an offline search)."
         ),
-    )
-    cmds = a2o.add_subparsers(dest="a2o_command", metavar="COMMAND", required=True)
-    for name, help_text, description, add_arguments, handler in COMMANDS:
-        p = cmds.add_parser(name, help=help_text, description=description)
-        add_arguments(p)
-        p.set_defaults(handler=handler)
-
-
-#: (name, help, description, argument builder, handler) of each ``a2o`` sub-command.
-COMMANDS = (
-    (
-        "run",
-        "Algorithm 1: search the object vocabulary (resumable)",
-        "Propose -> train -> reward (val accuracy) for T iterations; keep the best; score "
-        "the final model once on a held-out test split the search never saw.",
-        add_run_arguments,
-        cmd_run,
-    ),
-    (
-        "tune",
-        "Optuna search of learning rate and weight decay for one object set (resumable)",
-        "Tune lr and weight decay (log-uniform, TPE) on the reward split (Sec. 4.3).",
-        add_tune_arguments,
-        cmd_tune,
-    ),
-    (
-        "maps",
-        "compute and cache likelihood maps for object queries",
-        "Fill the map cache (per video, query and backend) ahead of training.",
-        add_maps_arguments,
-        cmd_maps,
-    ),
-    (
-        "demo",
-        "A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)",
-        "Generate SynthAct, search the object vocabulary offline, train the plain, fixed "
-        "and searched recognisers, audit them on test/swap/mimetic, write report.html.",
-        add_demo_arguments,
-        cmd_demo,
+        subcommands=(
+            Command(
+                name="run",
+                help="Algorithm 1: search the object vocabulary (resumable)",
+                description=(
+                    "Propose -> train -> reward (val accuracy) for T iterations; keep the best; "
+                    "score the final model once on a held-out test split the search never saw."
+                ),
+                add_arguments=add_run_arguments,
+                handler=cmd_run,
+            ),
+            Command(
+                name="tune",
+                help="Optuna search of learning rate and weight decay for one object set "
+                "(resumable)",
+                description="Tune lr and weight decay (log-uniform, TPE) on the reward split "
+                "(Sec. 4.3).",
+                add_arguments=add_tune_arguments,
+                handler=cmd_tune,
+            ),
+            Command(
+                name="maps",
+                help="compute and cache likelihood maps for object queries",
+                description="Fill the map cache (per video, query and backend) ahead of training.",
+                add_arguments=add_maps_arguments,
+                handler=cmd_maps,
+            ),
+            Command(
+                name="demo",
+                help="A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)",
+                description=(
+                    "Generate SynthAct, search the object vocabulary offline, train the plain, "
+                    "fixed and searched recognisers, audit them on test/swap/mimetic, write "
+                    "report.html."
+                ),
+                add_arguments=add_demo_arguments,
+                handler=cmd_demo,
+            ),
+        ),
     ),
 )
+
+
+def add_a2o_parsers(sub: argparse._SubParsersAction) -> None:
+    """Register ``a2o`` and its sub-commands on ``sub`` (for parsers built outside `cli`)."""
+    add_commands(sub, COMMANDS)
