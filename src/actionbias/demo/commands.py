@@ -1,10 +1,4 @@
-"""The ``actionbias demo`` sub-command: arguments and handler for `actionbias.cli`.
-
-Wiring (in cli.py)::
-
-    p = sub.add_parser("demo", help=..., description=...)
-    add_demo_arguments(p)
-    p.set_defaults(handler=cmd_demo)
+"""``actionbias demo``: the background-bias study end to end (`actionbias.demo.pipeline`).
 
 Nothing heavy is imported until the handler runs, so ``actionbias --help`` stays
 instant.
@@ -16,7 +10,8 @@ import argparse
 import json
 from pathlib import Path
 
-from actionbias.argtypes import non_negative_int, positive_int
+from actionbias.argtypes import non_negative_int, positive_int, seed_list
+from actionbias.commandline import Command
 
 DEFAULT_OUT = Path("runs/demo")
 HELP = "the background-bias study end to end on SynthAct (generate, train 10 models, audit)"
@@ -28,18 +23,6 @@ DESCRIPTION = (
     "report. About 10-15 minutes on 2 CPU cores; --quick about a minute. A rerun continues "
     "where a killed one stopped."
 )
-
-
-def _seed_list(text: str) -> list[int]:
-    try:
-        seeds = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected comma-separated integers, got {text!r}"
-        ) from None
-    if not seeds or any(s < 0 for s in seeds) or len(set(seeds)) != len(seeds):
-        raise argparse.ArgumentTypeError(f"expected distinct seeds >= 0, got {text!r}")
-    return seeds
 
 
 def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,7 +37,7 @@ def add_demo_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--seeds",
-        type=_seed_list,
+        type=seed_list,
         default=[0],
         metavar="S[,S...]",
         help="training seeds; several give mean ± t-interval over seeds (default: 0)",
@@ -121,3 +104,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(result.tables.table2_markdown())
         print(result.tables.table3_markdown())
     return 0
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="demo",
+        help=HELP,
+        description=DESCRIPTION,
+        add_arguments=add_demo_arguments,
+        handler=cmd_demo,
+    ),
+)

@@ -21,20 +21,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from actionbias.argtypes import positive_int
+from actionbias.argtypes import open_fraction, positive_int
+from actionbias.commandline import Command
 from actionbias.errors import BadInputError
 
 log = logging.getLogger(__name__)
-
-
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.0 < value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
-    return value
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
@@ -53,7 +44,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--root", type=Path, help="media root the manifest's paths are relative to")
     p.add_argument("--classes", type=Path, help="class list file (one name per line)")
     p.add_argument("--limit", type=positive_int, help="only the first N swap videos")
-    p.add_argument("--tune-fraction", type=_fraction, default=0.25, help="tuning share (0.25)")
+    p.add_argument("--tune-fraction", type=open_fraction, default=0.25, help="tuning share (0.25)")
     p.add_argument("--seed", type=int, default=0, help="split, question and bootstrap seed (0)")
     p.add_argument("--objective", default="shacc - sberr", help="what to maximise (%(default)s)")
     p.add_argument("--frames", type=positive_int, default=8, help="frames per video (8)")
@@ -317,3 +308,25 @@ def cmd_prompt_eval(args: argparse.Namespace) -> int:
     atomic_write_text(out / "prompt_eval.json", json.dumps(result, indent=1) + "\n")
     print(json.dumps({"out": str(out / "prompt_eval.json"), "prompts": len(rows)}, indent=2))
     return 0
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command(
+        name="prompt-tune",
+        help="automated prompt tuning of a video LLM (OPRO-style) on Action-Swap MCQ",
+        description=(
+            "An optimiser LLM proposes instructions from the history of tried ones and their "
+            "SHAcc/SBErr on a 25 % tuning split of the swap set; every prompt is also scored "
+            "on the held-out 75 %. Resumable: history is saved after every step."
+        ),
+        add_arguments=add_prompt_tune_arguments,
+        handler=cmd_prompt_tune,
+    ),
+    Command(
+        name="prompt-eval",
+        help="score the paper's manual (and automated) prompts on Action-Swap MCQ",
+        description="SHAcc and SBErr of the paper's manual prompts for one video LLM.",
+        add_arguments=add_prompt_eval_arguments,
+        handler=cmd_prompt_eval,
+    ),
+)
