@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import subprocess
 import sys
@@ -9,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from actionbias.cli import build_parser, main
+from actionbias.cli import TABLES, build_parser, command_tables, main
+from actionbias.commandline import Command, assemble
 
 
 def _subcommand_paths(parser) -> list[list[str]]:
@@ -31,6 +33,7 @@ def _subcommand_paths(parser) -> list[list[str]]:
 def test_every_subcommand_has_help(capsys):
     paths = _subcommand_paths(build_parser())
     assert ["synth"] in paths and ["probe"] in paths and ["data", "check"] in paths
+    assert ["synth", "card"] in paths and ["tal", "eval"] in paths and ["a2o", "run"] in paths
     for path in paths:
         with pytest.raises(SystemExit) as exc:
             main([*path, "--help"])
@@ -150,3 +153,40 @@ def test_train_resume_and_evaluate_commands(tmp_path: Path, capsys):
     assert set(summary["groups"]) == {"test", "swap"}
     assert "sberr" in summary["groups"]["swap"]["swap"]
     assert preds.is_file()
+
+
+def test_the_index_names_what_each_table_holds():
+    """`cli.TABLES` says which top-level commands each table adds rows to; a run builds
+    only those tables, so the index must match the tables exactly."""
+    everything = []
+    for module, names in TABLES.items():
+        table = importlib.import_module(module).COMMANDS
+        assert all(isinstance(row, Command) for row in table), module
+        assert {row.parent or row.name for row in table} == set(names), module
+        everything += [row.name for row in table if row.parent is None]
+    assert len(everything) == len(set(everything)), "a command is in two tables"
+    assert len(command_tables()) == len(TABLES)
+
+
+def test_a_run_builds_only_the_tables_of_its_command():
+    def top_level(parser) -> set[str]:
+        sub = next(a for a in parser._actions if isinstance(getattr(a, "choices", None), dict))
+        return set(sub.choices)
+
+    assert top_level(build_parser("probe")) == {"probe"}
+    assert top_level(build_parser("inpaint")) == {"segment", "inpaint", "swap"}
+    assert top_level(build_parser("synth")) == {"synth", "report"}  # synth card is report's
+    assert top_level(build_parser("nosuchcommand")) == top_level(build_parser())
+
+
+def test_assemble_moves_a_row_under_its_parent():
+    def run(args) -> int:
+        return 0
+
+    card = Command("card", "the card", handler=run, parent="synth")
+    rows = assemble([(Command("synth", "generate", handler=run),), (card,)])
+    assert [r.name for r in rows] == ["synth"]
+    assert [c.name for c in rows[0].subcommands] == ["card"] and rows[0].subcommands[
+        0
+    ].parent is None
+    assert assemble([(card,)]) == []  # its parent's table was not built: nothing to add it to
