@@ -247,12 +247,9 @@ def _instructions(args: argparse.Namespace) -> list[str]:
 def cmd_prompt_eval(args: argparse.Namespace) -> int:
     """Score manual prompts and given instructions on the tuning and held-out parts."""
     from actionbias.audit.mcq_prompt import ANSWER_INSTRUCTION, PROMPT_STYLES, MCQPrompt
-    from actionbias.audit.runner import write_questions
-    from actionbias.fileio import atomic_write_text
-    from actionbias.prompting.loop import PROMPTS, QUESTIONS, SPLIT, swap_manifest
-    from actionbias.prompting.objective import Objective
-    from actionbias.prompting.scorer import evaluate_prompt, instruction_prompt, prompt_key
-    from actionbias.prompting.splits import HELDOUT, TUNE, load_or_make_split, subset
+    from actionbias.prompting.evaluation import RESULT, evaluate_prompts
+    from actionbias.prompting.scorer import instruction_prompt
+    from actionbias.prompting.splits import HELDOUT
 
     unknown = [s for s in args.styles if s not in PROMPT_STYLES]
     if unknown:
@@ -268,45 +265,35 @@ def cmd_prompt_eval(args: argparse.Namespace) -> int:
     ]
     if not prompts:
         raise BadInputError("nothing to score: give --styles or --instruction", where="--styles")
-    goal = Objective.parse(args.objective)
-    out: Path = args.out
-    out.mkdir(parents=True, exist_ok=True)
-    swap = swap_manifest(
-        args.data, args.swap_split, args.format, args.root, args.classes, args.limit
-    )
-    split = load_or_make_split(out / SPLIT, swap, args.tune_fraction, args.seed)
-    questions = write_questions(swap, out / QUESTIONS, seed=args.seed, group="swap")
-    parts = {TUNE: subset(swap, split.tune), HELDOUT: subset(swap, split.heldout)}
-    answerer = _answerer(args, args.cache_dir or out / "llm_cache")
-    rows = []
-    for label, prompt in prompts:
-        key = prompt_key(prompt, label)
-        row: dict[str, Any] = {"label": label, "prompt": prompt.to_dict(), "key": key}
-        for part, videos in parts.items():
-            score = evaluate_prompt(
-                answerer,
-                prompt,
-                videos,
-                questions,
-                out / PROMPTS / key / part,
-                goal,
-                frames=args.frames,
-                batch_size=args.batch_size,
-                seed=args.seed,
-                n_boot=args.bootstrap,
-                name=key,
-                progress=not args.no_progress,
-            )
-            row[part] = score.to_json()
-        rows.append(row)
+
+    def on_prompt(row: dict[str, Any], prompt: MCQPrompt) -> None:
         print(
-            f"{label}: held-out SHAcc {100 * row[HELDOUT]['shacc']:.1f}% "
+            f"{row['label']}: held-out SHAcc {100 * row[HELDOUT]['shacc']:.1f}% "
             f"SBErr {100 * row[HELDOUT]['sberr']:.1f}% | {prompt.question}",
             file=sys.stderr,
         )
-    result = {"objective": goal.describe(), "prompts": rows}
-    atomic_write_text(out / "prompt_eval.json", json.dumps(result, indent=1) + "\n")
-    print(json.dumps({"out": str(out / "prompt_eval.json"), "prompts": len(rows)}, indent=2))
+
+    result = evaluate_prompts(
+        _answerer(args, args.cache_dir or args.out / "llm_cache"),
+        prompts,
+        args.data,
+        args.out,
+        objective=args.objective,
+        tune_fraction=args.tune_fraction,
+        seed=args.seed,
+        frames=args.frames,
+        batch_size=args.batch_size,
+        n_boot=args.bootstrap,
+        limit=args.limit,
+        swap_split=args.swap_split,
+        data_format=args.format,
+        root=args.root,
+        classes=args.classes,
+        on_prompt=on_prompt,
+        progress=not args.no_progress,
+    )
+    summary = {"out": str(args.out / RESULT), "prompts": len(result["prompts"])}
+    print(json.dumps(summary, indent=2))
     return 0
 
 
