@@ -20,26 +20,7 @@ random scene (paper, Table 3).
 
 from __future__ import annotations
 
-from actionbias.train.clips import ClipSpec, DecodedClip, decode_record, model_inputs
-from actionbias.train.config import (
-    DataConfig,
-    ModelConfig,
-    OptimConfig,
-    TrainConfig,
-    TrainerConfig,
-    config_from_dict,
-    load_config,
-    parse_overrides,
-    recipe_names,
-)
-from actionbias.train.datamodule import VideoDataModule
-from actionbias.train.dataset import ClipDataset, EpochSampler, collate
-from actionbias.train.evaluation import EvalResult, evaluate, load_classifier
-from actionbias.train.history import read_history
-from actionbias.train.masks import MaskSource
-from actionbias.train.module import ClassifierModule
-from actionbias.train.runner import TrainResult, train
-from actionbias.train.scenes import scene_backgrounds
+from typing import Any
 
 __all__ = [
     "ClassifierModule",
@@ -69,3 +50,45 @@ __all__ = [
     "scene_backgrounds",
     "train",
 ]
+
+_WHERE = {
+    "ClassifierModule": "actionbias.train.module",
+    "ClipDataset": "actionbias.train.dataset",
+    "ClipSpec": "actionbias.train.clips",
+    "DataConfig": "actionbias.train.config",
+    "DecodedClip": "actionbias.train.clips",
+    "EpochSampler": "actionbias.train.dataset",
+    "EvalResult": "actionbias.train.evaluation",
+    "MaskSource": "actionbias.train.masks",
+    "ModelConfig": "actionbias.train.config",
+    "OptimConfig": "actionbias.train.config",
+    "TrainConfig": "actionbias.train.config",
+    "TrainResult": "actionbias.train.runner",
+    "TrainerConfig": "actionbias.train.config",
+    "VideoDataModule": "actionbias.train.datamodule",
+    "collate": "actionbias.train.dataset",
+    "config_from_dict": "actionbias.train.config",
+    "decode_record": "actionbias.train.clips",
+    "evaluate": "actionbias.train.evaluation",
+    "load_classifier": "actionbias.train.evaluation",
+    "load_config": "actionbias.train.config",
+    "model_inputs": "actionbias.train.clips",
+    "parse_overrides": "actionbias.train.config",
+    "read_history": "actionbias.train.history",
+    "recipe_names": "actionbias.train.config",
+    "scene_backgrounds": "actionbias.train.scenes",
+    "train": "actionbias.train.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load an export on first use, so that importing `actionbias.train.commands` (the
+    command table `actionbias --help` reads) does not import torch and Lightning."""
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'actionbias.train' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
