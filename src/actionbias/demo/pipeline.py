@@ -77,6 +77,7 @@ QUICK_DATA = {"preset": "tiny", "overrides": {"untrimmed": 0}}
 #: Paths under OUT the demo owns; ``force`` removes them (the data is kept when it
 #: matches, since generation is deterministic and regenerating it changes no byte).
 MANAGED = (
+    "cache",
     "train",
     "audit",
     "demo.json",
@@ -670,7 +671,13 @@ def run_demo(
     }
 
     # 2-3. train and audit every run
-    base_overrides = [f"data.train={data_dir}", f"data.val={data_dir}", "trainer.progress=false"]
+    base_overrides = [
+        f"data.train={data_dir}",
+        f"data.val={data_dir}",
+        "trainer.progress=false",
+        # Every run reads the same clips: decode them once (per mask need), not per run.
+        f"data.clip_cache={out / 'cache' / 'clips'}",
+    ]
     recipe_name = settings["recipe"]
     recipe_config = load_config(recipe_name, list(overrides) or None)
     backbone = recipe_config.model.backbone or recipe_config.model.name

@@ -87,6 +87,11 @@ class DataConfig:
     cache_clips: bool | Auto = "auto"
     """Decode every clip once into memory; ``auto`` when it fits ``cache_limit_mb``."""
     cache_limit_mb: int = 2048
+    clip_cache: str | None = None
+    """Folder where clips decoded into memory are also stored, so other trainings on
+    the same data load them instead of decoding again (a study's many models and
+    seeds); only for records whose masks, if needed, are SynthAct mask files.
+    `actionbias.train.clip_cache` says when an entry is trusted."""
     batch_size: int = 20
     """Per device (the paper's 20 was on one GPU)."""
     eval_batch_size: int | None = None

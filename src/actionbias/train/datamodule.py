@@ -117,7 +117,13 @@ class VideoDataModule(L.LightningDataModule):
         clips = None
         if should_cache(self.data, self.spec, len(records), with_mask):
             records, clips = preload(
-                records, self.spec, self.masks, self.skip_log, self.data.num_workers, name
+                records,
+                self.spec,
+                self.masks,
+                self.skip_log,
+                self.data.num_workers,
+                name,
+                self.data.clip_cache,
             )
             self._cached = True
             if not records:

@@ -143,9 +143,31 @@ def preload(
     skip_log: SkipLog,
     workers: int = 1,
     label: str = "clips",
+    cache_dir: str | None = None,
 ) -> tuple[list[VideoRecord], list[DecodedClip]]:
-    """Decode every record once (threads; order kept); broken ones go to ``skip_log``."""
+    """Decode every record once (threads; order kept); broken ones go to ``skip_log``.
+
+    With ``cache_dir``, clips another run already decoded are loaded from there and
+    what is decoded here is stored for the next (`actionbias.train.clip_cache`).
+    """
+    from actionbias.train import clip_cache
+
     started = time.perf_counter()
+    key = clip_cache.cache_key(records, spec, masks) if cache_dir else None
+    if key is not None:
+        hit = clip_cache.load(cache_dir, key, records)  # type: ignore[arg-type]
+        if hit is not None:
+            positions, clips, skipped = hit
+            for position, reason in skipped:
+                skip_log.add(records[position], reason)
+            log.info(
+                "loaded %d %s from the clip cache in %.1f s; %d skipped",
+                len(clips),
+                label,
+                time.perf_counter() - started,
+                len(skipped),
+            )
+            return [records[p] for p in positions], clips
 
     def load(record: VideoRecord) -> DecodedClip | BadInputError:
         try:
@@ -154,13 +176,20 @@ def preload(
             return err
 
     kept: list[VideoRecord] = []
-    clips: list[DecodedClip] = []
+    positions = []
+    clips = []
+    skipped = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for record, result in zip(records, pool.map(load, records), strict=True):
+        for position, (record, result) in enumerate(
+            zip(records, pool.map(load, records), strict=True)
+        ):
             if isinstance(result, BadInputError):
-                skip_log.add(record, skip_reason(result))
+                reason = skip_reason(result)
+                skip_log.add(record, reason)
+                skipped.append((position, reason))
             else:
                 kept.append(record)
+                positions.append(position)
                 clips.append(result)
     megabytes = sum(c.frames.nbytes + (c.mask.nbytes if c.mask is not None else 0) for c in clips)
     log.info(
@@ -171,4 +200,6 @@ def preload(
         time.perf_counter() - started,
         len(records) - len(kept),
     )
+    if key is not None:
+        clip_cache.store(cache_dir, key, len(records), positions, clips, skipped)  # type: ignore[arg-type]
     return kept, clips
