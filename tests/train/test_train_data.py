@@ -205,6 +205,25 @@ def test_scene_swap_doubles_the_set_and_keeps_the_person(synthact: Path):
     torch.testing.assert_close(dm.train_set[n + 2]["video"], swapped["video"])
 
 
+def test_kept_items_equal_rebuilt_ones_with_scene_swap(synthact: Path):
+    needs = ("video", "human", "mask")
+    dm = _datamodule(synthact, needs, "data.scene_swap=true")
+    kept = dm.train_set
+    assert kept is not None and kept._items is not None  # the tiny set fits the limit
+    rebuilt = ClipDataset(
+        kept.records, kept.spec, needs, kept.masks, kept.clips, kept.augment, keep_items=False
+    )
+    for _ in range(2):  # the second pass is served from the kept items
+        for index in range(len(kept)):
+            a, b = kept[index], rebuilt[index]
+            assert a.keys() == b.keys()
+            for key in a:
+                torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
+    assert len(kept._items) == len(kept)
+    small = _datamodule(synthact, needs, "data.cache_clips=true", "data.cache_limit_mb=1")
+    assert small.train_set is not None and small.train_set._items is None
+
+
 def test_synthact_scenes_render_at_the_crop_size():
     home = scene_backgrounds("synthact:home", 48, variants=2)
     neutral = scene_backgrounds("synthact:neutral", 48, variants=3)

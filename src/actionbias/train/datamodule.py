@@ -75,6 +75,16 @@ def should_cache(data: DataConfig, spec: ClipSpec, count: int, with_mask: bool) 
     return count * spec.clip_bytes(with_mask) <= data.cache_limit_mb * 2**20
 
 
+def should_keep_items(data: DataConfig, spec: ClipSpec, needs: Sequence[str], count: int) -> bool:
+    """Keep the float model inputs of in-memory clips when they fit ``cache_limit_mb``
+    too (each float input is four times its uint8 clip)."""
+    float_inputs = sum(1 for key in ("video", "human") if key in needs)
+    per_item = spec.clip_bytes(False) * 4 * float_inputs
+    if "mask" in needs:
+        per_item += spec.clip_bytes(False) // 3 * 4
+    return count * per_item <= data.cache_limit_mb * 2**20
+
+
 class VideoDataModule(L.LightningDataModule):
     """Training and validation loaders over manifests (see the module docstring).
 
@@ -132,7 +142,10 @@ class VideoDataModule(L.LightningDataModule):
                     f"(first: {self.skip_log.items[0].path}: {self.skip_log.items[0].reason})",
                     source=manifest.source or None,
                 )
-        return ClipDataset(records, self.spec, self.needs, self.masks, clips, augment)  # type: ignore[arg-type]
+        keep = clips is not None and should_keep_items(
+            self.data, self.spec, self.needs, len(records) * (2 if augment is not None else 1)
+        )
+        return ClipDataset(records, self.spec, self.needs, self.masks, clips, augment, keep)  # type: ignore[arg-type]
 
     def setup(self, stage: str | None = None) -> None:
         if self.train_manifest is not None and self.train_set is None:
