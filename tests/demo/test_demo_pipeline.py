@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from actionbias.audit import read_run
-from actionbias.demo.pipeline import AUGMENTS, MODELS, DemoResult, _clear, run_demo
+from actionbias.demo.pipeline import AUGMENTS, MANAGED, MODELS, DemoResult, run_demo
 from actionbias.errors import BadInputError
+from actionbias.runstate import clear_outputs
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +161,7 @@ def test_force_clears_only_what_the_demo_owns(tmp_path: Path):
     for name in (
         "train/a/x.ckpt",
         "audit/a/metrics.json",
+        "cache/clips/k/frames.npy",
         "table2.md",
         "report.html",
         "demo.json",
@@ -169,7 +171,7 @@ def test_force_clears_only_what_the_demo_owns(tmp_path: Path):
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x")
-    _clear(tmp_path)
+    clear_outputs(tmp_path, MANAGED)
     left = sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
     assert left == ["notes.txt", os.path.join("synthact", "synthact.json")]
 

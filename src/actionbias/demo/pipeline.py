@@ -41,10 +41,8 @@ which was purely the doubled training.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
-import shutil
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,10 +50,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from actionbias.audit.rundir import differences
 from actionbias.demo.tables import NO_AUGMENT, SCENE_SWAP, DemoTables, RunFigures
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import file_sha256
+from actionbias.runstate import StateFile, check_settings, clear_outputs, read_record
 
 log = logging.getLogger(__name__)
 
@@ -237,61 +235,13 @@ def demo_settings(
     }
 
 
-def _read_state(path: Path) -> dict[str, Any] | None:
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise BadInputError(
-            f"invalid JSON ({err}); remove it or use --force", source=path
-        ) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise BadInputError("not an actionbias demo state file; use --force", source=path)
-    return state
-
-
-def _check_settings(out: Path, settings: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The previous state when it was made with the same settings; refuse otherwise."""
-    state = _read_state(out / "demo.json")
-    if state is None:
-        return None
-    diff = differences(state.get("settings") or {}, settings)
-    if diff:
-        shown = ", ".join(diff[:6]) + (f" (+{len(diff) - 6} more)" if len(diff) > 6 else "")
-        raise BadInputError(
-            f"holds a demo made with other settings (differs in {shown}); "
-            "use --force to start over, or another output directory",
-            source=out,
-        )
-    return state
-
-
-def _clear(out: Path) -> None:
-    for name in MANAGED:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
-
-
 # ------------------------------------------------------------------------ steps
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _finished_training(train_dir: Path, max_epochs: int) -> tuple[Path, int] | None:
     """(best checkpoint, epochs) when ``train_dir`` holds a run trained to the end."""
-    try:
-        results = json.loads((train_dir / "results.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+    results = read_record(train_dir / "results.json")
+    if results is None:
         return None
     best = results.get("best_checkpoint")
     epochs = int(results.get("epochs") or 0)
@@ -452,7 +402,7 @@ def _audit_state(audit_dir: Path, checkpoint: Path, tags: Mapping[str, Any]) -> 
     model = config.get("model") or {}
     same = (
         model.get("id") == str(checkpoint.resolve())
-        and model.get("sha256") == _sha256(checkpoint)
+        and model.get("sha256") == file_sha256(checkpoint)
         and json.loads(json.dumps(config.get("tags"))) == json.loads(json.dumps(dict(tags)))
     )
     if not same:
@@ -578,10 +528,6 @@ def _describe_figures(figures: Mapping[str, Mapping[str, Any]]) -> str:
     return ", ".join(f"{label} {pct(figures[key].get('value'))}" for label, key in parts)
 
 
-def _write_state(path: Path, state: Mapping[str, Any]) -> None:
-    atomic_write_text(path, json.dumps(state, indent=2, default=str) + "\n")
-
-
 # ------------------------------------------------------------------------ main
 
 
@@ -634,9 +580,17 @@ def run_demo(
         raise BadInputError("output path exists and is not a directory", source=out)
     started = time.perf_counter()
     settings = demo_settings(quick, int(data_seed), recipe, overrides, scene_swap_epochs)
+    state_file = StateFile(out / "demo.json", FORMAT)
     if force:
-        _clear(out)
-    previous = _check_settings(out, settings)
+        clear_outputs(out, MANAGED)
+    previous = check_settings(
+        state_file,
+        settings,
+        holds="a demo",
+        remedy="use --force to start over, or another output directory",
+        limit=6,
+        source=out,
+    )
     out.mkdir(parents=True, exist_ok=True)
     state: dict[str, Any] = {
         "format": FORMAT,
@@ -647,8 +601,7 @@ def run_demo(
         "timings": {},
         "runs": dict((previous or {}).get("runs", {})),
     }
-    state_path = out / "demo.json"
-    _write_state(state_path, state)
+    state_file.write(state)
     timings: dict[str, float] = {}
 
     # 1. data
@@ -726,7 +679,7 @@ def run_demo(
             if outcome.evaluation == "before" and "eval_seconds" in prior:
                 entry["eval_seconds"] = prior["eval_seconds"]
             state["runs"][run.slug] = entry
-            _write_state(state_path, state)
+            state_file.write(state)
 
         _train_and_evaluate_all(outcomes, configs, data_dir, parallel, finished)
     timings["train_and_evaluate"] = time.perf_counter() - t0
@@ -757,8 +710,8 @@ def run_demo(
     state["status"] = "complete"
     state["seconds"] = round(seconds, 2)
     state["files"] = {k: str(v) for k, v in files.items()}
-    _write_state(state_path, state)
-    files["demo.json"] = state_path
+    state_file.write(state)
+    files["demo.json"] = state_file.path
 
     if console is None and progress:
         from rich.console import Console
