@@ -21,6 +21,7 @@ from actionbias.audit.rows import reply_rows, score_rows
 from actionbias.audit.rundir import RunDir
 from actionbias.audit.settings import AuditSettings
 from actionbias.metrics.mcq import MCQuestion
+from actionbias.progress import Task, progress_bar
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,8 @@ def predict(
 ) -> None:
     """Predict ``todo`` into ``run``; the progress bar counts ``total`` videos, the
     ones already done included."""
-    with _Progress(settings.progress, description, total, total - len(todo)) as bar:
+    with progress_bar(settings.progress) as display:
+        bar = display.task(description, total, completed=total - len(todo))
         if not job.answers and callable(getattr(job.scorer, "predict_records", None)):
             _predict_records(run, job, todo, settings.batch_size, bar)
         else:
@@ -54,7 +56,7 @@ def predict(
 
 
 def _predict_records(
-    run: RunDir, job: AuditJob, todo: Sequence[AuditItem], batch_size: int, bar: _Progress
+    run: RunDir, job: AuditJob, todo: Sequence[AuditItem], batch_size: int, bar: Task
 ) -> None:
     by_id = {it.record.id: it for it in todo}
 
@@ -74,7 +76,7 @@ def _predict_clips(
     job: AuditJob,
     todo: Sequence[AuditItem],
     settings: AuditSettings,
-    bar: _Progress,
+    bar: Task,
 ) -> None:
     workers = settings.workers or auto_workers(len(todo))
     batches = decoded_batches(todo, settings.batch_size, job.frames, settings.short_side, workers)
@@ -98,40 +100,3 @@ def _rows(job: AuditJob, items: list[AuditItem], clips: list[np.ndarray]) -> lis
 
 def _skip(run: RunDir, item: AuditItem, reason: str) -> None:
     run.skip(item.record.id, item.record.path, reason)
-
-
-class _Progress:
-    def __init__(self, enabled: bool, description: str, total: int, done: int) -> None:
-        self.progress = None
-        self.task = None
-        if enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self.progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TimeRemainingColumn(),
-            )
-            self.task = self.progress.add_task(description, total=total, completed=done)
-
-    def __enter__(self) -> _Progress:
-        if self.progress is not None:
-            self.progress.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.progress is not None:
-            self.progress.__exit__(*exc)
-
-    def advance(self, n: int) -> None:
-        if self.progress is not None and self.task is not None:
-            self.progress.advance(self.task, n)

@@ -36,6 +36,7 @@ from typing import Any, Literal
 import numpy as np
 
 from actionbias.errors import BadInputError
+from actionbias.progress import progress_bar
 from actionbias.segment.backend import PersonSegmenter, build_segmenter
 from actionbias.segment.cache import (
     CachedMasks,
@@ -101,20 +102,10 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
 
 @contextmanager
 def _progress(total: int, description: str, enabled: bool) -> Iterator[Callable[..., None]]:
-    """A rich progress bar; yields ``advance(*_)`` (no-op when disabled)."""
-    if not enabled or total == 0:
-        yield lambda *_: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-    ) as bar:
-        task = bar.add_task(description, total=total)
-        yield lambda *_: bar.advance(task)
+    """One bar's ``advance(*_)``, shaped to be `segment_videos`' per-video callback."""
+    with progress_bar(enabled and total > 0) as display:
+        task = display.task(description, total)
+        yield lambda *_: task.advance()
 
 
 def hat_key(record: Any) -> str:
