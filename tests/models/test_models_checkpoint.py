@@ -35,73 +35,82 @@ TINY = {"depths": (1, 2, 1, 1), "width": 8}  # 2 blocks in res3: covers non-firs
 TINY_DEPTHS, TINY_WIDTH, TINY_TK = (1, 2, 1, 1), 8, (1, 1, 3, 3)
 
 
-def pyslowfast_layout(num_classes, depths=TINY_DEPTHS, width=TINY_WIDTH, tks=TINY_TK):
-    """(PySlowFast name, our name, shape) of every tensor of a Slow-only ResNet."""
-    rows = []
-
-    def bn(theirs, ours, channels):
-        for p in ("weight", "bias", "running_mean", "running_var"):
-            rows.append((f"{theirs}.{p}", f"{ours}.{p}", (channels,)))
-        rows.append((f"{theirs}.num_batches_tracked", f"{ours}.num_batches_tracked", ()))
-
-    rows.append(("s1.pathway0_stem.conv.weight", "stem.conv.weight", (width, 3, 1, 7, 7)))
-    bn("s1.pathway0_stem.bn", "stem.bn", width)
-    dim_in = width
-    for s in range(4):
-        inner, out = width * 2**s, 4 * width * 2**s
-        for i in range(depths[s]):
-            cin = dim_in if i == 0 else out
-            theirs, ours = f"s{s + 2}.pathway0_res{i}", f"res{s + 2}.{i}"
-            if i == 0:
-                rows.append(
-                    (f"{theirs}.branch1.weight", f"{ours}.proj.weight", (out, cin, 1, 1, 1))
-                )
-                bn(f"{theirs}.branch1_bn", f"{ours}.proj_bn", out)
-            rows.append(
-                (f"{theirs}.branch2.a.weight", f"{ours}.a.weight", (inner, cin, tks[s], 1, 1))
-            )
-            bn(f"{theirs}.branch2.a_bn", f"{ours}.a_bn", inner)
-            rows.append((f"{theirs}.branch2.b.weight", f"{ours}.b.weight", (inner, inner, 1, 3, 3)))
-            bn(f"{theirs}.branch2.b_bn", f"{ours}.b_bn", inner)
-            rows.append((f"{theirs}.branch2.c.weight", f"{ours}.c.weight", (out, inner, 1, 1, 1)))
-            bn(f"{theirs}.branch2.c_bn", f"{ours}.c_bn", out)
-        dim_in = out
-    rows.append(("head.projection.weight", "head.fc.weight", (num_classes, dim_in)))
-    rows.append(("head.projection.bias", "head.fc.bias", (num_classes,)))
-    return rows
+# How each file format names the tensors of one Slow-only ResNet, written out from its
+# naming scheme: "{}" is the block's name (``block``), then the bottleneck conv (a, b, c).
+PYSLOWFAST_NAMES = {
+    "stem": "s1.pathway0_stem.conv.weight",
+    "stem_bn": "s1.pathway0_stem.bn",
+    "block": "s{stage}.pathway0_res{i}",
+    "proj": "{}.branch1.weight",
+    "proj_bn": "{}.branch1_bn",
+    "conv": "{}.branch2.{}.weight",
+    "bn": "{}.branch2.{}_bn",
+    "fc_weight": "head.projection.weight",
+    "fc_bias": "head.projection.bias",
+}
+PYSLOWFAST_BN = {
+    ".weight": "weight",
+    ".bias": "bias",
+    ".running_mean": "running_mean",
+    ".running_var": "running_var",
+    ".num_batches_tracked": "num_batches_tracked",
+}
+CAFFE2_NAMES = {
+    "stem": "conv1_w",
+    "stem_bn": "res_conv1_bn",
+    "block": "res{stage}_{i}",
+    "proj": "{}_branch1_w",
+    "proj_bn": "{}_branch1_bn",
+    "conv": "{}_branch2{}_w",
+    "bn": "{}_branch2{}_bn",
+    "fc_weight": "pred_w",
+    "fc_bias": "pred_b",
+}
+CAFFE2_BN = {"_s": "weight", "_b": "bias", "_rm": "running_mean", "_riv": "running_var"}
 
 
-def caffe2_layout(num_classes, depths=TINY_DEPTHS, width=TINY_WIDTH, tks=TINY_TK):
-    """(Caffe2 blob name, our name, shape): conv1_w, res_conv1_bn_s, res2_0_branch2a_w, ..."""
-    bn_names = {"s": "weight", "b": "bias", "rm": "running_mean", "riv": "running_var"}
+def slow_only_layout(names, bn_names, num_classes, depths, width, tks):
+    """(their name, our name, shape) of every tensor of a Slow-only ResNet."""
     rows = []
 
     def bn(theirs, ours, channels):
         for suffix, ours_p in bn_names.items():
-            rows.append((f"{theirs}_{suffix}", f"{ours}.{ours_p}", (channels,)))
+            shape = () if ours_p == "num_batches_tracked" else (channels,)
+            rows.append((f"{theirs}{suffix}", f"{ours}.{ours_p}", shape))
 
-    rows.append(("conv1_w", "stem.conv.weight", (width, 3, 1, 7, 7)))
-    bn("res_conv1_bn", "stem.bn", width)
+    rows.append((names["stem"], "stem.conv.weight", (width, 3, 1, 7, 7)))
+    bn(names["stem_bn"], "stem.bn", width)
     dim_in = width
     for s in range(4):
         inner, out = width * 2**s, 4 * width * 2**s
         for i in range(depths[s]):
             cin = dim_in if i == 0 else out
-            theirs, ours = f"res{s + 2}_{i}", f"res{s + 2}.{i}"
+            theirs, ours = names["block"].format(stage=s + 2, i=i), f"res{s + 2}.{i}"
             if i == 0:
-                rows.append((f"{theirs}_branch1_w", f"{ours}.proj.weight", (out, cin, 1, 1, 1)))
-                bn(f"{theirs}_branch1_bn", f"{ours}.proj_bn", out)
+                proj = names["proj"].format(theirs)
+                rows.append((proj, f"{ours}.proj.weight", (out, cin, 1, 1, 1)))
+                bn(names["proj_bn"].format(theirs), f"{ours}.proj_bn", out)
             for part, shape in (
                 ("a", (inner, cin, tks[s], 1, 1)),
                 ("b", (inner, inner, 1, 3, 3)),
                 ("c", (out, inner, 1, 1, 1)),
             ):
-                rows.append((f"{theirs}_branch2{part}_w", f"{ours}.{part}.weight", shape))
-                bn(f"{theirs}_branch2{part}_bn", f"{ours}.{part}_bn", shape[0])
+                rows.append((names["conv"].format(theirs, part), f"{ours}.{part}.weight", shape))
+                bn(names["bn"].format(theirs, part), f"{ours}.{part}_bn", shape[0])
         dim_in = out
-    rows.append(("pred_w", "head.fc.weight", (num_classes, dim_in)))
-    rows.append(("pred_b", "head.fc.bias", (num_classes,)))
+    rows.append((names["fc_weight"], "head.fc.weight", (num_classes, dim_in)))
+    rows.append((names["fc_bias"], "head.fc.bias", (num_classes,)))
     return rows
+
+
+def pyslowfast_layout(num_classes, depths=TINY_DEPTHS, width=TINY_WIDTH, tks=TINY_TK):
+    """(PySlowFast name, our name, shape) of every tensor of a Slow-only ResNet."""
+    return slow_only_layout(PYSLOWFAST_NAMES, PYSLOWFAST_BN, num_classes, depths, width, tks)
+
+
+def caffe2_layout(num_classes, depths=TINY_DEPTHS, width=TINY_WIDTH, tks=TINY_TK):
+    """(Caffe2 blob name, our name, shape): conv1_w, res_conv1_bn_s, res2_0_branch2a_w, ..."""
+    return slow_only_layout(CAFFE2_NAMES, CAFFE2_BN, num_classes, depths, width, tks)
 
 
 def random_tensor(shape, generator):

@@ -51,68 +51,79 @@ log = logging.getLogger(__name__)
 _WRAPPER_PREFIXES = ("module", "model", "_orig_mod")
 _STATE_KEYS = ("model_state", "state_dict", "model")
 
-# PySlowFast module names -> ours (first matching rule wins; unmatched keys are kept
-# and end up "unexpected": Fast pathway, non-local blocks, lateral fusions).
-_FROM_PYSLOWFAST = (
-    (re.compile(r"^s1\.(?:pathway0|s0)_stem\.(conv|bn)\."), r"stem.\1."),
-    (re.compile(r"^s([2-5])\.pathway0_res(\d+)\.branch1_bn\."), r"res\1.\2.proj_bn."),
-    (re.compile(r"^s([2-5])\.pathway0_res(\d+)\.branch1\."), r"res\1.\2.proj."),
-    (re.compile(r"^s([2-5])\.pathway0_res(\d+)\.branch2\.([abc](?:_bn)?)\."), r"res\1.\2.\3."),
-    (re.compile(r"^head\.projection\."), "head.fc."),
+# One (our name, their name) template per module, read both ways: loading renames
+# theirs -> ours, exporting ours -> theirs, so a correction lands in both directions.
+# Placeholders: {res} our stage (res2-res5), {blk} pytorchvideo's stage index (blocks.1-4,
+# = res - 1), {i} the block within a stage, {x} the bottleneck conv (a, b, c).
+_PYSLOWFAST_NAMES = (
+    ("stem.conv.", "s1.pathway0_stem.conv."),
+    ("stem.bn.", "s1.pathway0_stem.bn."),
+    ("res{res}.{i}.proj.", "s{res}.pathway0_res{i}.branch1."),
+    ("res{res}.{i}.proj_bn.", "s{res}.pathway0_res{i}.branch1_bn."),
+    ("res{res}.{i}.{x}.", "s{res}.pathway0_res{i}.branch2.{x}."),
+    ("res{res}.{i}.{x}_bn.", "s{res}.pathway0_res{i}.branch2.{x}_bn."),
+    ("head.fc.", "head.projection."),
 )
-_TO_PYSLOWFAST = (
-    (re.compile(r"^stem\.(conv|bn)\."), r"s1.pathway0_stem.\1."),
-    (re.compile(r"^res([2-5])\.(\d+)\.proj_bn\."), r"s\1.pathway0_res\2.branch1_bn."),
-    (re.compile(r"^res([2-5])\.(\d+)\.proj\."), r"s\1.pathway0_res\2.branch1."),
-    (re.compile(r"^res([2-5])\.(\d+)\.([abc](?:_bn)?)\."), r"s\1.pathway0_res\2.branch2.\3."),
-    (re.compile(r"^head\.fc\."), "head.projection."),
+# Older PySlowFast releases name the stem ``s1.s0_stem``: read, never written.
+_OLD_PYSLOWFAST_NAMES = (
+    ("stem.conv.", "s1.s0_stem.conv."),
+    ("stem.bn.", "s1.s0_stem.bn."),
 )
-_PYSLOWFAST_KEY = re.compile(r"^(s[1-5]\.(pathway\d|s\d)_|head\.projection\.)")
+# pytorchvideo ``create_resnet`` names: blocks.0 stem, blocks.1-4 = res2-res5, blocks.5 head.
+_PYTORCHVIDEO_NAMES = (
+    ("stem.conv.", "blocks.0.conv."),
+    ("stem.bn.", "blocks.0.norm."),
+    ("res{res}.{i}.proj.", "blocks.{blk}.res_blocks.{i}.branch1_conv."),
+    ("res{res}.{i}.proj_bn.", "blocks.{blk}.res_blocks.{i}.branch1_norm."),
+    ("res{res}.{i}.{x}.", "blocks.{blk}.res_blocks.{i}.branch2.conv_{x}."),
+    ("res{res}.{i}.{x}_bn.", "blocks.{blk}.res_blocks.{i}.branch2.norm_{x}."),
+    ("head.fc.", "blocks.5.proj."),
+)
+_PLACEHOLDERS = {"res": "[2-5]", "blk": "[1-4]", "i": r"\d+", "x": "[abc]"}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
-# pytorchvideo ``create_resnet`` names (blocks.0 stem, blocks.1-4 = res2-res5,
-# blocks.5 head) -> ours.
-_FROM_PYTORCHVIDEO = (
-    (re.compile(r"^blocks\.0\.conv\."), "stem.conv."),
-    (re.compile(r"^blocks\.0\.norm\."), "stem.bn."),
-    (
-        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch1_conv\."),
-        lambda m: f"res{int(m[1]) + 1}.{m[2]}.proj.",
-    ),
-    (
-        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch1_norm\."),
-        lambda m: f"res{int(m[1]) + 1}.{m[2]}.proj_bn.",
-    ),
-    (
-        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch2\.conv_([abc])\."),
-        lambda m: f"res{int(m[1]) + 1}.{m[2]}.{m[3]}.",
-    ),
-    (
-        re.compile(r"^blocks\.([1-4])\.res_blocks\.(\d+)\.branch2\.norm_([abc])\."),
-        lambda m: f"res{int(m[1]) + 1}.{m[2]}.{m[3]}_bn.",
-    ),
-    (re.compile(r"^blocks\.5\.proj\."), "head.fc."),
-)
-_TO_PYTORCHVIDEO = (
-    (re.compile(r"^stem\.conv\."), "blocks.0.conv."),
-    (re.compile(r"^stem\.bn\."), "blocks.0.norm."),
-    (
-        re.compile(r"^res([2-5])\.(\d+)\.proj\."),
-        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch1_conv.",
-    ),
-    (
-        re.compile(r"^res([2-5])\.(\d+)\.proj_bn\."),
-        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch1_norm.",
-    ),
-    (
-        re.compile(r"^res([2-5])\.(\d+)\.([abc])\."),
-        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch2.conv_{m[3]}.",
-    ),
-    (
-        re.compile(r"^res([2-5])\.(\d+)\.([abc])_bn\."),
-        lambda m: f"blocks.{int(m[1]) - 1}.res_blocks.{m[2]}.branch2.norm_{m[3]}.",
-    ),
-    (re.compile(r"^head\.fc\."), "blocks.5.proj."),
-)
+
+def _template_pattern(template: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER.split(template)  # literal, placeholder, literal, ...
+    return re.compile(
+        "^"
+        + "".join(
+            f"(?P<{part}>{_PLACEHOLDERS[part]})" if k % 2 else re.escape(part)
+            for k, part in enumerate(parts)
+        )
+    )
+
+
+def _template_filler(template: str) -> Callable[[re.Match[str]], str]:
+    def fill(match: re.Match[str]) -> str:
+        values = match.groupdict()
+        if "res" in values:
+            values["blk"] = str(int(values["res"]) - 1)
+        elif "blk" in values:
+            values["res"] = str(int(values["blk"]) + 1)
+        return template.format(**values)
+
+    return fill
+
+
+_Rule = tuple[re.Pattern[str], Callable[[re.Match[str]], str]]
+
+
+def _rename_rules(
+    names: tuple[tuple[str, str], ...], *, to_theirs: bool = False
+) -> tuple[_Rule, ...]:
+    """Rename rules of (ours, theirs) templates: theirs -> ours, or ours -> theirs."""
+    pairs = ((ours, theirs) if to_theirs else (theirs, ours) for ours, theirs in names)
+    return tuple((_template_pattern(old), _template_filler(new)) for old, new in pairs)
+
+
+# First matching rule wins; unmatched keys are kept and end up "unexpected" (PySlowFast's
+# Fast pathway, non-local blocks, lateral fusions; another architecture's extra blocks).
+_FROM_PYSLOWFAST = _rename_rules(_PYSLOWFAST_NAMES + _OLD_PYSLOWFAST_NAMES)
+_TO_PYSLOWFAST = _rename_rules(_PYSLOWFAST_NAMES, to_theirs=True)
+_PYSLOWFAST_KEY = re.compile(r"^(s[1-5]\.(pathway\d|s\d)_|head\.projection\.)")
+_FROM_PYTORCHVIDEO = _rename_rules(_PYTORCHVIDEO_NAMES)
+_TO_PYTORCHVIDEO = _rename_rules(_PYTORCHVIDEO_NAMES, to_theirs=True)
 _PYTORCHVIDEO_KEY = re.compile(r"^blocks\.(0\.(conv|norm)|[1-4]\.res_blocks\.\d+|5\.proj)\.")
 
 # Caffe2 blob names -> PySlowFast names.
@@ -292,10 +303,7 @@ def load_pretrained(model: nn.Module, path: str | Path) -> LoadReport:
     return report
 
 
-_Replacement = str | Callable[[re.Match[str]], str]
-
-
-def _rename(key: str, rules: tuple[tuple[re.Pattern[str], _Replacement], ...]) -> str:
+def _rename(key: str, rules: tuple[_Rule, ...]) -> str:
     for pattern, replacement in rules:
         new, count = pattern.subn(replacement, key, count=1)
         if count:
