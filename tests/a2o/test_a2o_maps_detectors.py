@@ -23,41 +23,15 @@ import hf_tiny
 pytest.importorskip("transformers")
 
 
-def _seeded(seed: int, build):
-    state = torch.random.get_rng_state()
-    try:
-        torch.manual_seed(seed)
-        return build().eval()
-    finally:
-        torch.random.set_rng_state(state)
-
-
 def tiny_owlv2(seed: int = 0):
     from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2Processor
     from transformers.models.owlv2.image_processing_pil_owlv2 import Owlv2ImageProcessorPil
 
     tok = hf_tiny.clip_tokenizer()
-    text = {
-        "vocab_size": len(tok),
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "max_position_embeddings": 77,
-        "bos_token_id": tok.bos_token_id,
-        "eos_token_id": tok.eos_token_id,
-        "pad_token_id": tok.pad_token_id,
-    }
-    vision = {
-        "hidden_size": 32,
-        "intermediate_size": 64,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "image_size": 64,
-        "patch_size": 16,
-    }
+    text = hf_tiny.text_tower(tok, 77)
+    vision = {**hf_tiny.TOWER, "image_size": 64, "patch_size": 16}
     config = Owlv2Config(text_config=text, vision_config=vision, projection_dim=32)
-    model = _seeded(seed, lambda: Owlv2ForObjectDetection(config))
+    model = hf_tiny.seeded(seed, lambda: Owlv2ForObjectDetection(config))
     processor = Owlv2Processor(
         image_processor=Owlv2ImageProcessorPil(size={"height": 64, "width": 64}), tokenizer=tok
     )
@@ -117,7 +91,7 @@ def tiny_grounding_dino(workdir: Path, seed: int = 0):
         decoder_n_points=2,
         max_text_len=32,
     )
-    model = _seeded(seed, lambda: GroundingDinoForObjectDetection(config))
+    model = hf_tiny.seeded(seed, lambda: GroundingDinoForObjectDetection(config))
     image_processor = GroundingDinoImageProcessorPil(size={"shortest_edge": 64, "longest_edge": 96})
     return model, GroundingDinoProcessor(image_processor=image_processor, tokenizer=tokenizer)
 

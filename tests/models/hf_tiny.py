@@ -70,7 +70,29 @@ def _byte_alphabet() -> list[str]:
     return sorted(pre_tokenizers.ByteLevel.alphabet())
 
 
-def _seeded(seed: int, build: Any) -> Any:
+#: The one-layer transformer tower every tiny model here is made of.
+TOWER = {
+    "hidden_size": 32,
+    "intermediate_size": 64,
+    "num_hidden_layers": 1,
+    "num_attention_heads": 2,
+}
+
+
+def text_tower(tokenizer: Any, max_positions: int, **overrides: Any) -> dict[str, Any]:
+    """A `TOWER` text config over the tokenizer's vocabulary and special token ids."""
+    return {
+        **TOWER,
+        "vocab_size": len(tokenizer),
+        "max_position_embeddings": max_positions,
+        "bos_token_id": tokenizer.bos_token_id,
+        "eos_token_id": tokenizer.eos_token_id,
+        "pad_token_id": tokenizer.pad_token_id,
+        **overrides,
+    }
+
+
+def seeded(seed: int, build: Any) -> Any:
     """Build a model with a fixed torch seed, restoring the global RNG afterwards."""
     state = torch.random.get_rng_state()
     try:
@@ -101,28 +123,11 @@ def tiny_clip(seed: int = 0, image_size: int = 32) -> tuple[Any, Any]:
 
     tokenizer = clip_tokenizer()
     config = CLIPConfig(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "max_position_embeddings": 77,
-            "bos_token_id": tokenizer.bos_token_id,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-        },
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "image_size": image_size,
-            "patch_size": 8,
-        },
+        text_config=text_tower(tokenizer, 77),
+        vision_config={**TOWER, "image_size": image_size, "patch_size": 8},
         projection_dim=16,
     )
-    model = _seeded(seed, lambda: CLIPModel(config))
+    model = seeded(seed, lambda: CLIPModel(config))
     image_processor = CLIPImageProcessorPil(
         size={"shortest_edge": image_size},
         crop_size={"height": image_size, "width": image_size},
@@ -164,27 +169,10 @@ def tiny_siglip(workdir: Path, seed: int = 0, image_size: int = 32) -> tuple[Any
 
     tokenizer = siglip_tokenizer(workdir)
     config = SiglipConfig(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "max_position_embeddings": 64,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-            "bos_token_id": None,
-        },
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "image_size": image_size,
-            "patch_size": 8,
-        },
+        text_config=text_tower(tokenizer, 64, bos_token_id=None),
+        vision_config={**TOWER, "image_size": image_size, "patch_size": 8},
     )
-    model = _seeded(seed, lambda: SiglipModel(config))
+    model = seeded(seed, lambda: SiglipModel(config))
     image_processor = SiglipImageProcessorPil(size={"height": image_size, "width": image_size})
     return model, SiglipProcessor(image_processor=image_processor, tokenizer=tokenizer)
 
@@ -208,27 +196,10 @@ def tiny_siglip2(seed: int = 0, patch_size: int = 4, max_num_patches: int = 16) 
 
     tokenizer = siglip2_tokenizer()
     config = Siglip2Config(
-        text_config={
-            "vocab_size": len(tokenizer),
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "max_position_embeddings": 64,
-            "eos_token_id": tokenizer.eos_token_id,
-            "pad_token_id": tokenizer.pad_token_id,
-            "bos_token_id": tokenizer.bos_token_id,
-        },
-        vision_config={
-            "hidden_size": 32,
-            "intermediate_size": 64,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "num_patches": max_num_patches,
-            "patch_size": patch_size,
-        },
+        text_config=text_tower(tokenizer, 64),
+        vision_config={**TOWER, "num_patches": max_num_patches, "patch_size": patch_size},
     )
-    model = _seeded(seed, lambda: Siglip2Model(config))
+    model = seeded(seed, lambda: Siglip2Model(config))
     image_processor = Siglip2ImageProcessorPil(
         patch_size=patch_size, max_num_patches=max_num_patches
     )
@@ -304,21 +275,11 @@ def tiny_internvl(seed: int = 0, image_size: int = 28) -> TinyInternVL:
     patch = 7
     seq_length = int(((image_size // patch) ** 2) * 0.5**2)
     config = InternVLConfig(
-        vision_config=InternVLVisionConfig(
-            hidden_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            intermediate_size=64,
-            image_size=image_size,
-            patch_size=patch,
-        ),
+        vision_config=InternVLVisionConfig(**TOWER, image_size=image_size, patch_size=patch),
         text_config=Qwen2Config(
+            **TOWER,
             vocab_size=len(tokenizer),
-            hidden_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
             num_key_value_heads=1,
-            intermediate_size=64,
             max_position_embeddings=1024,
             eos_token_id=tokenizer.convert_tokens_to_ids("<|im_end|>"),
             pad_token_id=tokenizer.pad_token_id,
@@ -330,7 +291,7 @@ def tiny_internvl(seed: int = 0, image_size: int = 28) -> TinyInternVL:
         downsample_ratio=0.5,
         tie_word_embeddings=False,
     )
-    model = _seeded(seed, lambda: InternVLForConditionalGeneration(config))
+    model = seeded(seed, lambda: InternVLForConditionalGeneration(config))
     model.generation_config.eos_token_id = config.text_config.eos_token_id
     model.generation_config.pad_token_id = tokenizer.pad_token_id
     image_processor = GotOcr2ImageProcessorPil(
@@ -387,18 +348,15 @@ def tiny_video_classifier(
     )
 
     common = {
+        **TOWER,
         "image_size": image_size,
         "num_frames": num_frames,
-        "hidden_size": 32,
-        "num_hidden_layers": 1,
-        "num_attention_heads": 2,
-        "intermediate_size": 64,
         "id2label": dict(enumerate(labels)),
         "label2id": {name: i for i, name in enumerate(labels)},
     }
     if kind == "videomae":
         config = VideoMAEConfig(patch_size=8, tubelet_size=2, **common)
-        model = _seeded(seed, lambda: VideoMAEForVideoClassification(config))
+        model = seeded(seed, lambda: VideoMAEForVideoClassification(config))
         processor = VideoMAEImageProcessorPil(
             size={"shortest_edge": image_size + 8},
             crop_size={"height": image_size, "width": image_size},
@@ -407,7 +365,7 @@ def tiny_video_classifier(
         )
     elif kind == "timesformer":
         config = TimesformerConfig(patch_size=8, **common)
-        model = _seeded(seed, lambda: TimesformerForVideoClassification(config))
+        model = seeded(seed, lambda: TimesformerForVideoClassification(config))
         processor = VideoMAEImageProcessorPil(
             size={"shortest_edge": image_size},
             crop_size={"height": image_size, "width": image_size},
@@ -416,7 +374,7 @@ def tiny_video_classifier(
         )
     elif kind == "vivit":
         config = VivitConfig(tubelet_size=[2, 8, 8], **common)
-        model = _seeded(seed, lambda: VivitForVideoClassification(config))
+        model = seeded(seed, lambda: VivitForVideoClassification(config))
         processor = VivitImageProcessor(
             size={"shortest_edge": image_size + 4},
             crop_size={"height": image_size, "width": image_size},
@@ -434,17 +392,10 @@ def tiny_xclip(seed: int = 0, image_size: int = 32, num_frames: int = 4) -> tupl
     )
 
     tokenizer = clip_tokenizer()
-    layer = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1}
     config = XCLIPConfig(
-        text_config={
-            **layer,
-            "vocab_size": len(tokenizer),
-            "num_attention_heads": 2,
-            "max_position_embeddings": 77,
-        },
+        text_config={**TOWER, "vocab_size": len(tokenizer), "max_position_embeddings": 77},
         vision_config={
-            **layer,
-            "num_attention_heads": 2,
+            **TOWER,
             "image_size": image_size,
             "patch_size": 8,
             "num_frames": num_frames,
@@ -457,7 +408,7 @@ def tiny_xclip(seed: int = 0, image_size: int = 32, num_frames: int = 4) -> tupl
         prompt_layers=1,
         prompt_attention_heads=2,
     )
-    model = _seeded(seed, lambda: XCLIPModel(config))
+    model = seeded(seed, lambda: XCLIPModel(config))
     image_processor = VideoMAEImageProcessorPil(
         size={"shortest_edge": image_size},
         crop_size={"height": image_size, "width": image_size},

@@ -123,26 +123,19 @@ def test_xclip_zero_shot_scores_templates_and_errors(tmp_path):
     plain = XCLIPZeroShot.from_pretrained(folder)
     clips = _clips(2, frames=4, seed=5)
     scores = plain.class_scores(clips, names)
-    with torch.no_grad():
-        inputs = processor(
-            text=["air drumming", "yoga", "bowling"],
-            videos=[list(c) for c in clips],
-            return_tensors="pt",
-            padding=True,
-        )
-        expected = model(**inputs).logits_per_video.numpy()
+
+    def logits(texts):
+        with torch.no_grad():
+            videos = [list(c) for c in clips]
+            inputs = processor(text=texts, videos=videos, return_tensors="pt", padding=True)
+            return model(**inputs).logits_per_video.numpy()
+
+    expected = logits(["air drumming", "yoga", "bowling"])
     np.testing.assert_allclose(scores, expected, rtol=1e-5, atol=1e-5)
     # two templates: the mean of their logits; one text batch or several, the same
     templated = XCLIPZeroShot(model, processor, templates=("a video of {}.", "{}"), text_batch=2)
     both = templated.class_scores(clips, names)
-    with torch.no_grad():
-        inputs = processor(
-            text=["a video of air drumming.", "a video of yoga.", "a video of bowling."],
-            videos=[list(c) for c in clips],
-            return_tensors="pt",
-            padding=True,
-        )
-        first = model(**inputs).logits_per_video.numpy()
+    first = logits(["a video of air drumming.", "a video of yoga.", "a video of bowling."])
     np.testing.assert_allclose(both, (first + expected) / 2, rtol=1e-4, atol=1e-4)
     # clips of another length are resampled to the model's frames
     long = _clips(1, frames=12, seed=6)

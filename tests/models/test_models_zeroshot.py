@@ -44,13 +44,7 @@ def features(output) -> torch.Tensor:
     return output if isinstance(output, torch.Tensor) else output.pooler_output
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models gain nothing from threads; on a busy 2-core machine the pool costs ms per op."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
@@ -198,17 +192,22 @@ def test_batch_size_does_not_change_scores(clip_parts):
 
 
 # --------------------------------------------------------------------- SigLIP
+def siglip_inputs(processor, clips):
+    """What a SigLIP model should be given: prompts padded to 64 tokens, middle frames."""
+    texts = [f"This is a photo of {c.replace('_', ' ')}." for c in CLASSES]
+    tokens = processor.tokenizer(texts, padding="max_length", max_length=64, return_tensors="pt")
+    middle = [c[c.shape[0] // 2] for c in clips]
+    return tokens, processor.image_processor(images=middle, return_tensors="pt")
+
+
 def test_siglip_sigmoid_path_matches_the_model(siglip_parts):
     model, processor = siglip_parts
     clf = ZeroShotVideoClassifier(model, processor)
     clips = make_clips(2, seed=7)
     scores = clf.class_scores(clips, CLASSES)
-    texts = [f"This is a photo of {c.replace('_', ' ')}." for c in CLASSES]
-    tokens = processor.tokenizer(texts, padding="max_length", max_length=64, return_tensors="pt")
+    tokens, images = siglip_inputs(processor, clips)
     assert tokens["input_ids"].shape == (len(CLASSES), 64)
-    pixels = processor.image_processor(
-        images=[c[c.shape[0] // 2] for c in clips], return_tensors="pt"
-    )["pixel_values"]
+    pixels = images["pixel_values"]
     with torch.no_grad():
         expected = model(input_ids=tokens["input_ids"], pixel_values=pixels).logits_per_image
     np.testing.assert_allclose(scores, expected.numpy(), atol=1e-4, rtol=1e-4)
@@ -237,13 +236,9 @@ def test_siglip2_naflex_inputs_reach_the_model(siglip2_parts):
     clf = ZeroShotVideoClassifier(model, processor)
     clips = make_clips(2, seed=8)
     scores = clf.class_scores(clips, CLASSES)
-    texts = [f"This is a photo of {c.replace('_', ' ')}." for c in CLASSES]
-    tokens = processor.tokenizer(texts, padding="max_length", max_length=64, return_tensors="pt")
     # the image processor's own settings (4x4 patches): Siglip2Processor's call-time
     # defaults would force the released models' 16x16 / 256 patches
-    images = processor.image_processor(
-        images=[c[c.shape[0] // 2] for c in clips], return_tensors="pt"
-    )
+    tokens, images = siglip_inputs(processor, clips)
     assert "spatial_shapes" in images and "pixel_attention_mask" in images
     with torch.no_grad():
         expected = model(input_ids=tokens["input_ids"], **images).logits_per_image

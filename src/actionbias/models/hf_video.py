@@ -105,15 +105,32 @@ def match_labels(labels: Sequence[str], data_classes: Sequence[str]) -> LabelMat
 
 
 class _FixedLengthClips:
-    """Clips as the frame lists a video processor takes, resampled to the model's length.
+    """A Hugging Face video model, its processor, and clips resampled to the model's length.
 
-    Both Hugging Face wrappers read ``num_frames`` frames per clip; a clip of
-    another length is resampled uniformly, with one warning per model.
+    Both wrappers read ``num_frames`` frames per clip; a clip of another length is
+    resampled uniformly, with one warning per model.
     """
 
-    name: str
-    num_frames: int
-    _warned: bool
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        processor: Any,
+        device: str | torch.device,
+        name: str | None,
+        *,
+        num_frames: int,
+        default_name: str,
+    ):
+        self.num_frames = num_frames
+        self.processor = processor
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval()
+        self.name = name or str(getattr(model.config, "_name_or_path", "") or default_name)
+        self._warned = False
+
+    def _on_model(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Processor output on the model's device and in its dtype."""
+        return pixels.to(self.device, dtype=next(self.model.parameters()).dtype)
 
     def _videos(self, clips: Sequence[np.ndarray]) -> list[list[np.ndarray]]:
         videos = []
@@ -155,13 +172,15 @@ class HFVideoClassifier(_FixedLengthClips):
                 "a fine-tuned video classifier is needed",
                 source=name,
             )
-        self.num_frames = int(getattr(config, "num_frames", 0) or 16)
         self.model_type = str(getattr(config, "model_type", type(model).__name__))
-        self.processor = processor
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
-        self.name = name or str(getattr(config, "_name_or_path", "") or self.model_type)
-        self._warned = False
+        super().__init__(
+            model,
+            processor,
+            device,
+            name,
+            num_frames=int(getattr(config, "num_frames", 0) or 16),
+            default_name=self.model_type,
+        )
 
     @classmethod
     def from_pretrained(
@@ -189,11 +208,8 @@ class HFVideoClassifier(_FixedLengthClips):
         return cls(model, processor, device=device, name=source)
 
     def _pixels(self, clips: Sequence[np.ndarray]) -> torch.Tensor:
-        videos = self._videos(clips)
-        batch = self.processor(videos, return_tensors="pt")
-        pixels = batch["pixel_values"]
-        dtype = next(self.model.parameters()).dtype
-        return pixels.to(self.device, dtype=dtype)
+        batch = self.processor(self._videos(clips), return_tensors="pt")
+        return self._on_model(batch["pixel_values"])
 
     @torch.inference_mode()
     def logits(self, clips: Sequence[np.ndarray]) -> np.ndarray:
@@ -234,13 +250,15 @@ class XCLIPZeroShot(_FixedLengthClips):
                 raise ValueError(f"template {template!r} must contain exactly one '{{}}'")
         self.templates = tuple(templates)
         vision = getattr(model.config, "vision_config", None)
-        self.num_frames = int(getattr(vision, "num_frames", 0) or 8)
-        self.processor = processor
-        self.device = torch.device(device)
-        self.model = model.to(self.device).eval()
-        self.name = name or str(getattr(model.config, "_name_or_path", "") or "xclip")
+        super().__init__(
+            model,
+            processor,
+            device,
+            name,
+            num_frames=int(getattr(vision, "num_frames", 0) or 8),
+            default_name="xclip",
+        )
         self.text_batch = text_batch
-        self._warned = False
 
     @classmethod
     def from_pretrained(
@@ -275,8 +293,8 @@ class XCLIPZeroShot(_FixedLengthClips):
         if len(clips) == 0:
             raise ValueError("clips must not be empty")
         texts = self.texts(class_names)
-        pixels = self.processor(videos=self._videos(clips), return_tensors="pt")["pixel_values"]
-        pixels = pixels.to(self.device, dtype=next(self.model.parameters()).dtype)
+        batch = self.processor(videos=self._videos(clips), return_tensors="pt")
+        pixels = self._on_model(batch["pixel_values"])
         chunks = []
         for start in range(0, len(texts), self.text_batch):
             tokens = self.processor.tokenizer(
