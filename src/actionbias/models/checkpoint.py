@@ -192,13 +192,7 @@ def pyslowfast_to_actionbias(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
 
 def actionbias_to_pyslowfast(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """Our Slow-only state dict under PySlowFast names (to use our weights there)."""
-    renamed = {}
-    for key, value in state.items():
-        new = _rename(key, _TO_PYSLOWFAST)
-        if new == key:
-            raise ValueError(f"{key!r} has no PySlowFast counterpart (only Slow-only keys do)")
-        renamed[new] = value
-    return renamed
+    return _export(state, _TO_PYSLOWFAST, "PySlowFast")
 
 
 def pytorchvideo_to_actionbias(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
@@ -212,13 +206,7 @@ def pytorchvideo_to_actionbias(state: Mapping[str, Tensor]) -> dict[str, Tensor]
 
 def actionbias_to_pytorchvideo(state: Mapping[str, Tensor]) -> dict[str, Tensor]:
     """Our Slow-only state dict under pytorchvideo's ``slow_r50`` names."""
-    renamed = {}
-    for key, value in state.items():
-        new = _rename(key, _TO_PYTORCHVIDEO)
-        if new == key:
-            raise ValueError(f"{key!r} has no pytorchvideo counterpart (only Slow-only keys do)")
-        renamed[new] = value
-    return renamed
+    return _export(state, _TO_PYTORCHVIDEO, "pytorchvideo")
 
 
 def caffe2_to_pyslowfast(blobs: Mapping[str, Any]) -> dict[str, Tensor]:
@@ -301,6 +289,16 @@ def load_pretrained(model: nn.Module, path: str | Path) -> LoadReport:
     level = logging.WARNING if report.missing or report.mismatched else logging.INFO
     log.log(level, "pretrained weights: %s", report.summary())
     return report
+
+
+def _export(state: Mapping[str, Tensor], rules: tuple[_Rule, ...], fmt: str) -> dict[str, Tensor]:
+    renamed = {}
+    for key, value in state.items():
+        new = _rename(key, rules)
+        if new == key:
+            raise ValueError(f"{key!r} has no {fmt} counterpart (only Slow-only keys do)")
+        renamed[new] = value
+    return renamed
 
 
 def _rename(key: str, rules: tuple[_Rule, ...]) -> str:
