@@ -32,7 +32,7 @@ of every clip are still available from its video and mask file.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,34 +146,6 @@ PRESETS: dict[str, SynthConfig] = {
 }
 
 
-#: Every option `resolve_config` accepts, in the order `--help` lists them.
-OPTIONS = (
-    "classes",
-    "correlation",
-    "frames",
-    "size",
-    "fps",
-    "train",
-    "val",
-    "test",
-    "mimetic",
-    "untrimmed",
-    "untrimmed_seconds",
-    "untrimmed_instances",
-    "crf",
-    "camera_shake",
-    "hat_splits",
-    "scene_sets",
-    "home_weight",
-    "lighting",
-    "props",
-    "actor_height",
-    "scene_contrast",
-    "scene_blur",
-    "mimetic_scenes",
-)
-
-
 def _fail(message: str, field: str) -> BadInputError:
     return BadInputError(message, where=f"field {field}")
 
@@ -239,61 +211,69 @@ def _hat_splits(value: Any) -> tuple[str, ...]:
     return tuple(s for s in SPLITS if s in names)
 
 
+def _between(kind: type, lo: float, hi: float) -> Callable[[Any, str], Any]:
+    return lambda value, field: _number(value, field, kind, lo, hi)
+
+
+def _min_max(kind: type, lo: float, hi: float) -> Callable[[Any, str], tuple[Any, Any]]:
+    return lambda value, field: _pair(value, field, kind, lo, hi)
+
+
+def _size(value: Any, field: str) -> int:
+    size = _number(value, field, int, 32, 1024)
+    if size % 2:
+        raise _fail(f"must be even (H.264 yuv420p), got {size}", field)
+    return size
+
+
+def _mimetic_scenes(value: Any, field: str) -> str:
+    if value not in ("studios", "unused"):
+        raise _fail(f"expected studios or unused, got {value!r}", field)
+    return value
+
+
+#: Every option `resolve_config` accepts, in the order `--help` lists them, and its check
+#: (value, field) -> the validated value.
+_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+    "classes": lambda value, _: _classes(value),
+    "correlation": _between(float, 0.0, 1.0),
+    "frames": _between(int, 2, 10_000),
+    "size": _size,
+    "fps": _between(float, 1.0, 120.0),
+    "train": _between(int, 0, 100_000),
+    "val": _between(int, 0, 100_000),
+    "test": _between(int, 0, 100_000),
+    "mimetic": _between(int, 0, 100_000),
+    "untrimmed": _between(int, 0, 10_000),
+    "untrimmed_seconds": _min_max(float, 4.0, 3600.0),
+    "untrimmed_instances": _min_max(int, 1, 50),
+    "crf": _between(int, 0, 51),
+    "camera_shake": _between(float, 0.0, 3.0),
+    "hat_splits": lambda value, _: _hat_splits(value),
+    "scene_sets": _between(int, 1, len(_LIBRARY)),
+    "home_weight": _between(float, 0.0, 1.0),
+    "lighting": _between(float, 0.0, 1.0),
+    "props": _min_max(int, 0, 8),
+    "actor_height": _min_max(float, 0.2, 0.95),
+    "scene_contrast": _between(float, 0.05, 1.0),
+    "scene_blur": _between(float, 0.0, 0.1),
+    "mimetic_scenes": _mimetic_scenes,
+}
+OPTIONS = tuple(_CHECKS)
+
+
 def resolve_config(preset: str, overrides: Mapping[str, Any] | None = None) -> SynthConfig:
     """The preset with validated overrides applied; bad values raise BadInputError."""
     if preset not in PRESETS:
         raise _fail(f"unknown preset {preset!r}; choose one of {', '.join(PRESETS)}", "preset")
-    config = PRESETS[preset]
     changes: dict[str, Any] = {}
     for key, value in (overrides or {}).items():
         if value is None:
             continue
-        if key == "classes":
-            changes[key] = _classes(value)
-        elif key == "correlation":
-            changes[key] = _number(value, key, float, 0.0, 1.0)
-        elif key == "frames":
-            changes[key] = _number(value, key, int, 2, 10_000)
-        elif key == "size":
-            size = _number(value, key, int, 32, 1024)
-            if size % 2:
-                raise _fail(f"must be even (H.264 yuv420p), got {size}", key)
-            changes[key] = size
-        elif key == "fps":
-            changes[key] = _number(value, key, float, 1.0, 120.0)
-        elif key in ("train", "val", "test", "mimetic"):
-            changes[key] = _number(value, key, int, 0, 100_000)
-        elif key == "untrimmed":
-            changes[key] = _number(value, key, int, 0, 10_000)
-        elif key == "untrimmed_seconds":
-            changes[key] = _pair(value, key, float, 4.0, 3600.0)
-        elif key == "untrimmed_instances":
-            changes[key] = _pair(value, key, int, 1, 50)
-        elif key == "crf":
-            changes[key] = _number(value, key, int, 0, 51)
-        elif key == "camera_shake":
-            changes[key] = _number(value, key, float, 0.0, 3.0)
-        elif key == "hat_splits":
-            changes[key] = _hat_splits(value)
-        elif key == "scene_sets":
-            changes[key] = _number(value, key, int, 1, len(_LIBRARY))
-        elif key in ("home_weight", "lighting"):
-            changes[key] = _number(value, key, float, 0.0, 1.0)
-        elif key == "scene_contrast":
-            changes[key] = _number(value, key, float, 0.05, 1.0)
-        elif key == "scene_blur":
-            changes[key] = _number(value, key, float, 0.0, 0.1)
-        elif key == "mimetic_scenes":
-            if value not in ("studios", "unused"):
-                raise _fail(f"expected studios or unused, got {value!r}", key)
-            changes[key] = value
-        elif key == "props":
-            changes[key] = _pair(value, key, int, 0, 8)
-        elif key == "actor_height":
-            changes[key] = _pair(value, key, float, 0.2, 0.95)
-        else:
+        if key not in _CHECKS:
             raise _fail(f"unknown option {key!r}; known: {', '.join(OPTIONS)}", key)
-    resolved = dataclasses.replace(config, **changes)
+        changes[key] = _CHECKS[key](value, key)
+    resolved = dataclasses.replace(PRESETS[preset], **changes)
     if resolved.scene_sets > len(resolved.classes):
         raise _fail(
             f"must be at most the class count {len(resolved.classes)}, got {resolved.scene_sets}",

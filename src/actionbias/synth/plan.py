@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -253,19 +253,13 @@ def plan_swap(config: SynthConfig, seed: int, test: list[PlannedClip]) -> list[P
             index = len(swaps)
             youtube_id = f"sa-swap-{index:05d}"
             clip_name = f"{youtube_id}_{0:06d}_{end:06d}"
-            h, b = human.spec, background.spec
-            spec = ClipSpec(
+            # The human clip's actor, motion and camera in the background clip's scene.
+            spec = replace(
+                human.spec,
                 clip_id=clip_name,
                 split="swap",
-                label=label,
-                frames=h.frames,
-                size=h.size,
-                fps=h.fps,
-                actor=h.actor,
-                motion=h.motion,
-                actor_camera=h.actor_camera,
-                scene=b.scene,
-                scene_camera=b.scene_camera,
+                scene=background.spec.scene,
+                scene_camera=background.spec.scene_camera,
                 object=None,
             )
             swaps.append(
