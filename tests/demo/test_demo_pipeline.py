@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from actionbias.audit import read_run
-from actionbias.demo.pipeline import AUGMENTS, MANAGED, MODELS, DemoResult, run_demo
+from actionbias.demo.pipeline import MANAGED, run_demo
+from actionbias.demo.runs import AUGMENTS, MODELS, DemoResult
 from actionbias.errors import BadInputError
 from actionbias.runstate import clear_outputs
 

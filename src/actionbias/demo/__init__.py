@@ -5,7 +5,9 @@ mitigation models (segmented input, dual-branch sum/stack, weighted focus), each
 without and with scene-swap augmentation, audits every model on the in-distribution
 test split, the Action-Swap analogue (SHAcc, SBErr) and the Mimetics analogue, and
 writes the Table 2 / Table 3 analogue with confidence intervals and the HTML report.
-See `actionbias.demo.pipeline` for the run-directory layout and resume rules, and
+See `actionbias.demo.pipeline` for the run-directory layout and resume rules,
+`actionbias.demo.runs` for the study's cells, `actionbias.demo.settings` for what a
+rerun must match, `actionbias.demo.jobs` for the train-and-audit workers, and
 `actionbias.demo.tables` for how the intervals are made.
 
 Exports are loaded lazily: the command line imports `actionbias.demo.commands` to
@@ -28,8 +30,8 @@ __all__ = [
 ]
 
 _WHERE = {
-    "DemoResult": "actionbias.demo.pipeline",
-    "DemoRun": "actionbias.demo.pipeline",
+    "DemoResult": "actionbias.demo.runs",
+    "DemoRun": "actionbias.demo.runs",
     "run_demo": "actionbias.demo.pipeline",
     "DemoTables": "actionbias.demo.tables",
     "RunFigures": "actionbias.demo.tables",
