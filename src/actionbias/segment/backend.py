@@ -36,14 +36,22 @@ class PersonSegmenter(ABC):
     def options(self) -> dict[str, Any]:
         """JSON-serialisable parameters that determine the output (cache key part)."""
 
-    @abstractmethod
     def segment(
         self,
         frames: np.ndarray,
         indices: np.ndarray | None = None,
         record: Any = None,
     ) -> np.ndarray:
-        """Return float32 ``T x H x W`` masks in [0, 1] for ``frames``."""
+        """Return float32 ``T x H x W`` masks in [0, 1] for ``frames``.
+
+        The frames are checked here (`check_frames`), once for every backend, and
+        handed C-contiguous to the backend's `_segment`.
+        """
+        return self._segment(check_frames(frames), indices, record)
+
+    def _segment(self, frames: np.ndarray, indices: np.ndarray | None, record: Any) -> np.ndarray:
+        """The backend's masks for checked ``frames`` (a backend overrides this or `segment`)."""
+        raise NotImplementedError(f"{type(self).__name__} computes no masks")
 
     def close(self) -> None:  # noqa: B027 - optional hook, most backends hold nothing
         """Release model resources (the mediapipe graphs); the default holds none."""

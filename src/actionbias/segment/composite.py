@@ -137,15 +137,24 @@ def background_only(
     return out
 
 
-def _select(frames: np.ndarray, indices: np.ndarray | None, source: Path) -> np.ndarray:
+def select_frames(
+    frames: np.ndarray,
+    indices: np.ndarray | None,
+    source: Path,
+    what: str = "frames",
+    where: str | None = None,
+) -> np.ndarray:
+    """``frames[indices]`` (all when None); an index outside them is a `BadInputError`
+    naming ``source``, because it means the file holds fewer frames than its video."""
     if indices is None:
         return frames
     indices = np.asarray(indices, dtype=np.int64)
     bad = (indices < 0) | (indices >= frames.shape[0])
     if bad.any():
         raise BadInputError(
-            f"frame index {int(indices[bad][0])} out of range for {frames.shape[0]} frames",
+            f"frame index {int(indices[bad][0])} out of range for {frames.shape[0]} {what}",
             source=source,
+            where=where,
         )
     return frames[indices]
 
@@ -165,7 +174,7 @@ def load_inpainted_frames(
     from actionbias.video import read_all_frames
 
     source = Path(inp_dir)
-    frames = _select(read_all_frames(source).frames, indices, source)
+    frames = select_frames(read_all_frames(source).frames, indices, source)
     if like is not None and np.asarray(like).shape != frames.shape:
         raise BadInputError(
             f"inpainted frames are {frames.shape} but the original frames are "
@@ -182,4 +191,4 @@ def load_hat_masks(seg_dir: str | Path, indices: np.ndarray | None = None) -> np
     source = Path(seg_dir)
     frames = read_all_frames(source).frames
     # Grayscale PNGs decode as three equal channels; keep one.
-    return np.ascontiguousarray(_select(frames, indices, source)[..., 0])
+    return np.ascontiguousarray(select_frames(frames, indices, source)[..., 0])

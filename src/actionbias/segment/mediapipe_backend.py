@@ -43,7 +43,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from actionbias.segment.backend import PersonSegmenter, check_frames
+from actionbias.segment.backend import PersonSegmenter
 from actionbias.segment.smoothing import SmoothingMethod, TemporalSmoothing
 
 MediapipeModel = Literal["selfie", "pose"]
@@ -154,13 +154,7 @@ class MediapipeSegmenter(PersonSegmenter):
             self._static_pose = self._new_pose(static=True)
         return self._static_pose, False
 
-    def segment(
-        self,
-        frames: np.ndarray,
-        indices: np.ndarray | None = None,
-        record: Any = None,
-    ) -> np.ndarray:
-        frames = check_frames(frames)
+    def _segment(self, frames: np.ndarray, indices: np.ndarray | None, record: Any) -> np.ndarray:
         num, height, width = frames.shape[:3]
         consecutive = indices is None or bool(np.all(np.diff(np.asarray(indices)) == 1))
         solution, owned = self._solution_for(consecutive)

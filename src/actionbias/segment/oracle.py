@@ -26,7 +26,8 @@ import cv2
 import numpy as np
 
 from actionbias.errors import BadInputError
-from actionbias.segment.backend import PersonSegmenter, check_frames
+from actionbias.segment.backend import PersonSegmenter
+from actionbias.segment.composite import select_frames
 
 MASK_PATH_KEYS: tuple[str, ...] = ("mask_path", "masks", "mask_file", "masks_path")
 
@@ -58,16 +59,7 @@ def load_oracle_masks(
         raise BadInputError(f"not a readable mask archive: {err}", source=path) from err
     if masks.ndim != 3:
         raise BadInputError(f"mask {key!r} has shape {masks.shape}, expected T x H x W", path)
-    if indices is not None:
-        indices = np.asarray(indices, dtype=np.int64)
-        bad = (indices < 0) | (indices >= masks.shape[0])
-        if bad.any():
-            raise BadInputError(
-                f"frame index {int(indices[bad][0])} out of range for {masks.shape[0]} mask frames",
-                source=path,
-                where=f"mask {key!r}",
-            )
-        masks = masks[indices]
+    masks = select_frames(masks, indices, path, "mask frames", where=f"mask {key!r}")
     if masks.dtype == np.bool_:
         return masks.astype(np.float32)
     return _as_float(masks, path)
@@ -125,13 +117,7 @@ class OracleSegmenter(PersonSegmenter):
     def options(self) -> dict[str, Any]:
         return {"key": self.key}
 
-    def segment(
-        self,
-        frames: np.ndarray,
-        indices: np.ndarray | None = None,
-        record: Any = None,
-    ) -> np.ndarray:
-        frames = check_frames(frames)
+    def _segment(self, frames: np.ndarray, indices: np.ndarray | None, record: Any) -> np.ndarray:
         path = mask_path_of(record, self.extras_key)
         num, height, width = frames.shape[:3]
         if indices is None:

@@ -380,13 +380,7 @@ class YoloSam2Segmenter(PersonSegmenter):
         self.last_tracked_frames = len(tracked)
         return masks
 
-    def segment(
-        self,
-        frames: np.ndarray,
-        indices: np.ndarray | None = None,
-        record: Any = None,
-    ) -> np.ndarray:
-        frames = check_frames(frames)
+    def _segment(self, frames: np.ndarray, indices: np.ndarray | None, record: Any) -> np.ndarray:
         self.last_tracked_frames = 0
         self.last_detection = self.detect_first_person(frames)
         if self.last_detection is None:
