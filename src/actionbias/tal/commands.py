@@ -15,7 +15,12 @@ import sys
 from actionbias.argtypes import key_values
 from actionbias.commandline import Command, add_commands
 from actionbias.errors import BadInputError
-from actionbias.tal.workflows import TALTrainOptions, tiou_thresholds, write_json
+from actionbias.tal.workflows import (
+    FEATURE_READING,
+    TALTrainOptions,
+    tiou_thresholds,
+    write_json,
+)
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
@@ -70,9 +75,6 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-_READING = ("feat_stride", "num_frames", "default_fps", "resize_length", "file_prefix")
-
-
 def cmd_infer(args: argparse.Namespace) -> int:
     """Detect on the subset's videos and write the results JSON."""
     from actionbias.tal.inference import InferenceConfig
@@ -83,7 +85,9 @@ def cmd_infer(args: argparse.Namespace) -> int:
         max_segments=args.max_segments,
         nms_sigma=args.nms_sigma,
     )
-    options = {k: getattr(args, k) for k in (*_READING, "max_seq_len", "batch_size", "device")}
+    options = {
+        k: getattr(args, k) for k in (*FEATURE_READING, "max_seq_len", "batch_size", "device")
+    }
     results = detect_videos(
         args.checkpoint,
         args.gt,

@@ -89,13 +89,7 @@ def detect(
     feats_loc: Tensor | None = None,
 ) -> list[VideoDetections]:
     """Run the detector on a collated batch and return detections in seconds."""
-    out = model(batch["feats"], batch["mask"], feats_loc)
-    results = []
-    for i, sample in enumerate(batch["samples"]):
-        seg, score, label = decode_video(out, i, cfg)
-        sec = to_seconds(seg, sample.grid, sample.duration, sample.start_step)
-        results.append(VideoDetections(sample.video_id, sec, score, label))
-    return results
+    return _batch_detections(model(batch["feats"], batch["mask"], feats_loc), batch, cfg)
 
 
 def results_json(detections: list[VideoDetections], classes: list[str]) -> dict:
@@ -123,7 +117,13 @@ def detect_model(
     """
     language = getattr(model, "language", None)
     kwargs = language_inputs(batch, False) if language is not None and language_inputs else {}
-    out = model(batch["feats"], batch["mask"], **kwargs).det
+    return _batch_detections(model(batch["feats"], batch["mask"], **kwargs).det, batch, cfg)
+
+
+def _batch_detections(
+    out: DetectorOutput, batch: dict, cfg: InferenceConfig | None
+) -> list[VideoDetections]:
+    """The detector output of a collated batch decoded per video, in seconds."""
     results = []
     for i, sample in enumerate(batch["samples"]):
         seg, score, label = decode_video(out, i, cfg)

@@ -40,10 +40,14 @@ def _pm(summary: Mapping[str, Any] | None, pct: bool = True) -> str:
     return text
 
 
+def _numeric(*titles: str) -> list[Column]:
+    """Right-aligned columns: nearly every column of these tables holds a number."""
+    return [Column(title, numeric=True) for title in titles]
+
+
 def _map_table(results: Mapping[str, Any]) -> Markup:
     keys = [f"{t:.2f}" for t in results["tiou_thresholds"]]
-    cols = [Column("model")] + [Column(f"mAP@{k}", numeric=True) for k in keys]
-    cols.append(Column("average mAP", numeric=True))
+    cols = [Column("model"), *_numeric(*(f"mAP@{k}" for k in keys), "average mAP")]
     rows = []
     for key, title in MODELS:
         per = [s[key] for s in results["seeds"]]
@@ -108,15 +112,15 @@ def _group_table(results: Mapping[str, Any]) -> Markup:
 
 
 def _ambiguity_table(results: Mapping[str, Any]) -> Markup:
-    cols = [
-        Column("seed", numeric=True),
-        Column("reversed-pair AP: vision", numeric=True),
-        Column("ActionVLM", numeric=True),
-        Column("other classes: vision", numeric=True),
-        Column("ActionVLM", numeric=True),
-        Column("mean λ pairs / others", numeric=True),
-        Column("LAP", numeric=True),
-    ]
+    cols = _numeric(
+        "seed",
+        "reversed-pair AP: vision",
+        "ActionVLM",
+        "other classes: vision",
+        "ActionVLM",
+        "mean λ pairs / others",
+        "LAP",
+    )
     rows = []
     for s in results["seeds"]:
         a = s["ambiguous"]
@@ -146,8 +150,7 @@ def _language_tables(results: Mapping[str, Any]) -> Markup:
         labels = [f"λ < {edges[1]:g} (off)"]
         labels += [f"{a:g} ≤ λ < {b:g}" for a, b in itertools.pairwise(edges[1:])]
         counts = diag["lambda_histogram"]["counts"]
-        cols = [Column("seed", numeric=True)] + [Column(x, numeric=True) for x in labels]
-        cols.append(Column("max λ", numeric=True))
+        cols = _numeric("seed", *labels, "max λ")
         parts.append(
             table(
                 cols,
@@ -155,14 +158,9 @@ def _language_tables(results: Mapping[str, Any]) -> Markup:
                 caption="Frames of the test split's actions by the language weight λ applied.",
             )
         )
-        epoch_cols = [
-            Column("VL epoch", numeric=True),
-            Column("target A mean", numeric=True),
-            Column("target A std", numeric=True),
-            Column("mean Â", numeric=True),
-            Column("mean λ", numeric=True),
-            Column("frames with λ > 0", numeric=True),
-        ]
+        epoch_cols = _numeric(
+            "VL epoch", "target A mean", "target A std", "mean Â", "mean λ", "frames with λ > 0"
+        )
         epoch_rows = [
             [
                 e["epoch"],
@@ -186,11 +184,13 @@ def _language_tables(results: Mapping[str, Any]) -> Markup:
             )
         class_cols = [
             Column("class"),
-            Column("vision loss (class mean)", numeric=True),
-            Column("VL loss (class mean)", numeric=True),
-            Column("target A mean ± std", numeric=True),
-            Column("mean Â", numeric=True),
-            Column("mean λ", numeric=True),
+            *_numeric(
+                "vision loss (class mean)",
+                "VL loss (class mean)",
+                "target A mean ± std",
+                "mean Â",
+                "mean λ",
+            ),
         ]
         class_rows = [
             [

@@ -22,9 +22,18 @@ from typing import Any
 
 from actionbias.errors import BadInputError
 
+#: How feature files are named, sampled and mapped to seconds. A checkpoint keeps them, so
+#: that `tal infer` reads features as training did, and a resumed run must keep them.
+FEATURE_READING = ("feat_stride", "num_frames", "default_fps", "resize_length", "file_prefix")
+
 
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
+
+
+def _reading(options: Any) -> dict[str, Any]:
+    """The `FEATURE_READING` options and the sequence length, as `TALFeatureDataset` takes them."""
+    return {key: getattr(options, key) for key in (*FEATURE_READING, "max_seq_len")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -122,14 +131,9 @@ def feature_dataset(
         options.features,
         label_map=label_map,
         feature_dim=feature_dim,
-        feat_stride=options.feat_stride,
-        num_frames=options.num_frames,
-        default_fps=options.default_fps,
-        max_seq_len=options.max_seq_len,
-        resize_length=options.resize_length,
         train=train,
         seed=options.seed,
-        file_prefix=options.file_prefix,
+        **_reading(options),
     )
 
 
@@ -268,12 +272,7 @@ def _data_settings(options: TALTrainOptions) -> dict[str, Any]:
         "gt": str(Path(options.gt).resolve()),
         "features": str(Path(options.features).resolve()),
         "train_subset": options.train_subset,
-        "file_prefix": options.file_prefix,
-        "feat_stride": options.feat_stride,
-        "num_frames": options.num_frames,
-        "default_fps": options.default_fps,
-        "max_seq_len": options.max_seq_len,
-        "resize_length": options.resize_length,
+        **_reading(options),
     }
 
 
@@ -282,12 +281,7 @@ def _checkpoint_extra(options: TALTrainOptions, train_set: Any) -> dict[str, Any
     return {
         "classes": train_set.classes,
         "label_map": train_set.label_map,
-        "feat_stride": options.feat_stride,
-        "num_frames": options.num_frames,
-        "default_fps": options.default_fps,
-        "resize_length": options.resize_length,
-        "file_prefix": options.file_prefix,
-        "max_seq_len": options.max_seq_len,
+        **_reading(options),
     }
 
 
