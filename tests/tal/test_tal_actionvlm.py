@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tal_testkit import padded_features
 
 from actionbias.errors import BadInputError
 from actionbias.tal.actionvlm import build_tal_model, load_tal_model, model_spec, save_tal_model
@@ -15,12 +16,8 @@ DETECTOR = {"embed_dim": 8, "fpn_dim": 8, "head_dim": 8, "window": 3, "heads": 2
             "stem_blocks": 1, "downsample_blocks": 1, "max_seq_len": 32}  # fmt: skip
 
 
-def _batch(c: int = 6, t: int = 16):
-    torch.manual_seed(1)
-    feats = torch.randn(2, c, t)
-    mask = torch.ones(2, t, dtype=torch.bool)
-    mask[1, 12:] = False
-    return feats, mask
+def _batch():
+    return padded_features(channels=6, steps=16, valid=12, seed=1)
 
 
 def test_compact_model_round_trips_with_its_prompt(tmp_path) -> None:

@@ -7,10 +7,11 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from tal_testkit import tiny_detector
 
 from actionbias.errors import BadInputError
 from actionbias.tal.features import FeatureGrid, TALSample
-from actionbias.tal.train import TALTrainConfig, build_detector, torch_threads, train_detector
+from actionbias.tal.train import TALTrainConfig, torch_threads, train_detector
 
 GRID = FeatureGrid(feat_stride=4, num_frames=16, fps=30.0)
 
@@ -50,10 +51,7 @@ class _Videos(torch.utils.data.Dataset):
 
 def _detector(seed: int):
     torch.manual_seed(seed)
-    return build_detector(
-        4, 3, embed_dim=8, fpn_dim=8, head_dim=8, window=3, heads=1, stem_blocks=1,
-        downsample_blocks=1, max_seq_len=32, dropout=0.1,
-    )  # fmt: skip
+    return tiny_detector(4, 3, dropout=0.1)
 
 
 CFG = TALTrainConfig(epochs=4, batch_size=2, lr=1e-3, warmup_epochs=1, seed=3, ema_decay=0.9)

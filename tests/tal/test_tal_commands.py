@@ -153,21 +153,9 @@ def test_train_options_are_the_commands_options() -> None:
 
 
 def test_train_and_infer_commands(tmp_path, capsys) -> None:
-    rng = np.random.default_rng(0)
-    feats_dir = tmp_path / "feats"
-    feats_dir.mkdir()
-    videos = {}
-    for i in range(4):
-        x = rng.normal(0, 0.1, size=(48, 4)).astype(np.float32)
-        x[10:20, 0] += 1
-        np.save(feats_dir / f"v{i}.npy", x)
-        videos[f"v{i}"] = {
-            "subset": "training" if i < 3 else "validation",
-            "duration": 7.0,
-            "fps": 30.0,
-            "annotations": [{"label": "a", "segment": [1.6, 3.0]}],
-        }
-    gt = _gt(tmp_path, videos)
+    gt, feats_dir, _ = _tiny_features(
+        tmp_path, ("a",), seed=0, steps=48, action=(10, 20), duration=7.0, segment=(1.6, 3.0)
+    )
     common = ["--gt", str(gt), "--features", str(feats_dir)]
     tiny = [
         "--embed-dim",
@@ -297,21 +285,32 @@ def test_sliding_window_features(tmp_path) -> None:
     assert info["feat_stride"] == 4 and info["videos"]["clip"]["fps"] == pytest.approx(10.0)
 
 
-def _tiny_features(tmp_path, classes=("a", "b")):
-    rng = np.random.default_rng(3)
+def _tiny_features(
+    tmp_path,
+    classes=("a", "b"),
+    *,
+    seed=3,
+    steps=40,
+    action=(8, 16),
+    duration=6.0,
+    segment=(1.0, 2.2),
+):
+    """Four videos of `steps` x 4 features (three training, one validation): noise, and
+    channel c on over the steps `action` of a video of class c, annotated at `segment`."""
+    rng = np.random.default_rng(seed)
     feats_dir = tmp_path / "feats"
     feats_dir.mkdir()
     videos = {}
     for i in range(4):
-        x = rng.normal(0, 0.1, size=(40, 4)).astype(np.float32)
+        x = rng.normal(0, 0.1, size=(steps, 4)).astype(np.float32)
         c = i % len(classes)
-        x[8:16, c] += 1
+        x[action[0] : action[1], c] += 1
         np.save(feats_dir / f"v{i}.npy", x)
         videos[f"v{i}"] = {
             "subset": "training" if i < 3 else "validation",
-            "duration": 6.0,
+            "duration": duration,
             "fps": 30.0,
-            "annotations": [{"label": classes[c], "segment": [1.0, 2.2]}],
+            "annotations": [{"label": classes[c], "segment": list(segment)}],
         }
     desc = tmp_path / "desc.json"
     desc.write_text(json.dumps({c: f"the person does {c} with both arms." for c in classes}))

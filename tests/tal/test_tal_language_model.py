@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from tal_testkit import padded_features
 
 from actionbias.tal.language.model import (
     CausalLMLanguageModel,
@@ -16,12 +17,8 @@ SEGMENTS = [torch.tensor([[1.0, 4.0], [6.0, 9.0]]), torch.tensor([[0.0, 3.0]])]
 LABELS = [torch.tensor([0, 3]), torch.tensor([2])]
 
 
-def _inputs(t: int = 12, c: int = 16):
-    torch.manual_seed(0)
-    feats = torch.randn(2, c, t)
-    mask = torch.ones(2, t, dtype=torch.bool)
-    mask[1, 8:] = False
-    return feats, mask
+def _inputs():
+    return padded_features(channels=16, steps=12, valid=8, seed=0)
 
 
 def test_pool_frame_tokens_averages_space():

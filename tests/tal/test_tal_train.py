@@ -5,15 +5,14 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import pytest
 import torch
+from tal_testkit import tiny_detector
 
 from actionbias.metrics.tal import evaluate_detection
 from actionbias.tal.features import FeatureGrid, TALSample, collate_samples
 from actionbias.tal.inference import detect, results_json
 from actionbias.tal.train import (
     TALTrainConfig,
-    build_detector,
     load_detector,
     save_detector,
     train_detector,
@@ -21,15 +20,6 @@ from actionbias.tal.train import (
 )
 
 GRID = FeatureGrid(feat_stride=4, num_frames=16, fps=30.0)
-
-
-@pytest.fixture
-def one_thread():
-    """Tiny tensors run faster on one thread (and do not fight other test workers)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _synthetic(n_videos: int, length: int, classes: int, seed: int) -> list[TALSample]:
@@ -62,21 +52,10 @@ def _synthetic(n_videos: int, length: int, classes: int, seed: int) -> list[TALS
     return samples
 
 
-def test_detector_overfits_synthetic_features(tmp_path, one_thread) -> None:
+def test_detector_overfits_synthetic_features(tmp_path) -> None:
     torch.manual_seed(0)
     samples = _synthetic(6, 64, 3, seed=0)
-    model = build_detector(
-        5,
-        3,
-        embed_dim=32,
-        fpn_dim=32,
-        head_dim=32,
-        window=9,
-        heads=2,
-        stem_blocks=1,
-        downsample_blocks=3,
-        max_seq_len=64,
-    )
+    model = tiny_detector(5, 3, width=32, window=9, heads=2, downsample_blocks=3, max_seq_len=64)
     cfg = TALTrainConfig(epochs=50, batch_size=6, lr=3e-3, warmup_epochs=3, ema_decay=0.9)
     t0 = time.perf_counter()
     result = train_detector(model, samples, cfg)
@@ -121,23 +100,12 @@ def test_warmup_cosine_schedule() -> None:
     assert warmup_cosine(100, 100, 10) == 0.0
 
 
-def test_training_is_deterministic_under_a_seed(one_thread) -> None:
+def test_training_is_deterministic_under_a_seed() -> None:
     samples = _synthetic(2, 32, 2, seed=1)
 
     def run() -> list[float]:
         torch.manual_seed(123)  # same initial weights in both runs
-        model = build_detector(
-            4,
-            2,
-            embed_dim=8,
-            fpn_dim=8,
-            head_dim=8,
-            window=3,
-            heads=1,
-            stem_blocks=1,
-            downsample_blocks=1,
-            max_seq_len=32,
-        )
+        model = tiny_detector(4, 2)
         cfg = TALTrainConfig(epochs=2, batch_size=1, lr=1e-3, warmup_epochs=1, seed=5)
         return [row["total"] for row in train_detector(model, samples, cfg).history]
 
