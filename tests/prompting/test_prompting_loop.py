@@ -64,6 +64,13 @@ def _check_scores(result, split) -> None:
             assert score.objective == pytest.approx(shacc - sberr)
 
 
+def _tune(answerer, optimizer, synthact, out):
+    """The search of the fault test and its rerun: 5 steps on the first 16 swap videos."""
+    return run_prompt_tuning(
+        answerer, optimizer, synthact, out, iterations=5, limit=16, frames=FRAMES, n_boot=50
+    )
+
+
 def test_loop_survives_faults_and_scores_match_hand_counts(synthact, vlm, tmp_path):
     fake_optimizer = FakeOptimizer(
         empty_first={1}, unformatted_first={2}, always_garbage={3}, repeat_first={4}
@@ -75,17 +82,7 @@ def test_loop_survives_faults_and_scores_match_hand_counts(synthact, vlm, tmp_pa
         optimizer_client = _client(server.url, "fake-optimizer", tmp_path / "cache")
         answerer = EndpointVLMAnswerer(scorer_client)
         optimizer = Optimizer(optimizer_client, attempts=3)
-        result = run_prompt_tuning(
-            answerer,
-            optimizer,
-            synthact,
-            tmp_path / "tune",
-            iterations=5,
-            limit=16,
-            frames=FRAMES,
-            batch_size=8,
-            n_boot=50,
-        )
+        result = _tune(answerer, optimizer, synthact, tmp_path / "tune")
         faults = server.fault_counts()
         total_requests = server.count()
         assert not server.handler_errors
@@ -135,16 +132,7 @@ def test_loop_survives_faults_and_scores_match_hand_counts(synthact, vlm, tmp_pa
     with FakeOpenAIServer(World(vlm, fake_optimizer)) as server:
         answerer = EndpointVLMAnswerer(_client(server.url, "fake-vlm", tmp_path / "cache"))
         optimizer = Optimizer(_client(server.url, "fake-optimizer", tmp_path / "cache"))
-        rerun = run_prompt_tuning(
-            answerer,
-            optimizer,
-            synthact,
-            tmp_path / "tune",
-            iterations=5,
-            limit=16,
-            frames=FRAMES,
-            n_boot=50,
-        )
+        rerun = _tune(answerer, optimizer, synthact, tmp_path / "tune")
         assert server.count() == 0
     assert rerun.to_json()["steps"] == result.to_json()["steps"]
 

@@ -19,7 +19,6 @@ through the same `parse_proposal` as in the OPRO mode.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,13 +27,9 @@ from actionbias.prompting.optimizer import (
     CORRECTION,
     OptimizerBase,
     Proposal,
-    ProposalError,
     Tried,
     Turn,
-    parse_proposal,
 )
-
-log = logging.getLogger(__name__)
 
 MODE = "conversation"
 
@@ -129,6 +124,8 @@ class ConversationOptimizer(OptimizerBase):
     """
 
     mode = MODE
+    # Kept verbatim: the next steps replay the dialogue from these replies.
+    reply_chars = None
 
     def propose(
         self,
@@ -141,37 +138,4 @@ class ConversationOptimizer(OptimizerBase):
         turns: Sequence[Turn] = (),
     ) -> Proposal:
         messages = dialogue(seeds, turns, objective, self.answer_instruction)
-        old = [t.instruction for t in tried]
-        proposal = Proposal(None)
-        for attempt in range(self.attempts):
-            result = self.client.chat(
-                messages,
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                seed=step,
-                sample_index=step,
-            )
-            reply = result.text or ""
-            try:
-                instruction = parse_proposal(reply, old)
-            except ProposalError as exc:
-                # kept verbatim: the next steps replay the dialogue from these replies
-                proposal.attempts.append({"reply": reply, "error": str(exc)})
-                log.warning(
-                    "step %d: optimiser reply %d/%d unusable (%s)",
-                    step,
-                    attempt + 1,
-                    self.attempts,
-                    exc,
-                )
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": reply},
-                    {"role": "user", "content": CORRECTION.format(reason=str(exc))},
-                ]
-                continue
-            proposal.attempts.append({"reply": reply, "error": None})
-            proposal.instruction = instruction
-            return proposal
-        log.warning("step %d: no usable proposal after %d replies; skipped", step, self.attempts)
-        return proposal
+        return self._ask(messages, tried, step)

@@ -16,13 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.audit.mcq_prompt import MCQPrompt
-from actionbias.audit.runner import write_questions
 from actionbias.data import Manifest
 from actionbias.fileio import atomic_write_text
-from actionbias.prompting.loop import PROMPTS, QUESTIONS, SPLIT, swap_manifest
+from actionbias.prompting.bench import prompt_bench, swap_manifest
 from actionbias.prompting.objective import Objective
-from actionbias.prompting.scorer import evaluate_prompt, prompt_key
-from actionbias.prompting.splits import HELDOUT, TUNE, load_or_make_split, subset
+from actionbias.prompting.scorer import prompt_key
 
 RESULT = "prompt_eval.json"
 
@@ -57,29 +55,24 @@ def evaluate_prompts(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     swap = swap_manifest(data, swap_split, data_format, root, classes, limit)
-    split = load_or_make_split(out / SPLIT, swap, tune_fraction, seed)
-    questions = write_questions(swap, out / QUESTIONS, seed=seed, group="swap")
-    parts = {TUNE: subset(swap, split.tune), HELDOUT: subset(swap, split.heldout)}
+    bench = prompt_bench(
+        answerer,
+        swap,
+        out,
+        goal,
+        tune_fraction=tune_fraction,
+        seed=seed,
+        frames=frames,
+        batch_size=batch_size,
+        n_boot=n_boot,
+        progress=progress,
+    )
     rows = []
     for label, prompt in prompts:
         key = prompt_key(prompt, label)
         row: dict[str, Any] = {"label": label, "prompt": prompt.to_dict(), "key": key}
-        for part, videos in parts.items():
-            score = evaluate_prompt(
-                answerer,
-                prompt,
-                videos,
-                questions,
-                out / PROMPTS / key / part,
-                goal,
-                frames=frames,
-                batch_size=batch_size,
-                seed=seed,
-                n_boot=n_boot,
-                name=key,
-                progress=progress,
-            )
-            row[part] = score.to_json()
+        for part in bench.parts:
+            row[part] = bench.score(prompt, key, part).to_json()
         rows.append(row)
         if on_prompt is not None:
             on_prompt(row, prompt)

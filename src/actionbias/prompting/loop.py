@@ -37,28 +37,24 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.audit.mcq_prompt import ANSWER_INSTRUCTION, PROMPT_STYLES, MCQPrompt
-from actionbias.audit.runner import load_audit_data, write_questions
 from actionbias.audit.scorers import describe
 from actionbias.data import Manifest
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
+from actionbias.prompting.bench import SPLIT, prompt_bench, swap_manifest
 from actionbias.prompting.conversation import ConversationOptimizer
 from actionbias.prompting.objective import DEFAULT_OBJECTIVE, Objective
 from actionbias.prompting.optimizer import Optimizer, Tried, Turn
 from actionbias.prompting.scorer import (
     PromptScore,
-    evaluate_prompt,
     instruction_prompt,
     prompt_key,
 )
-from actionbias.prompting.splits import HELDOUT, TUNE, PromptSplit, load_or_make_split, subset
+from actionbias.prompting.splits import HELDOUT, TUNE, PromptSplit
 
 log = logging.getLogger(__name__)
 
 HISTORY = "history.json"
-SPLIT = "split.json"
-QUESTIONS = "questions.jsonl"
-PROMPTS = "prompts"
 DEFAULT_ITERATIONS = 20
 DEFAULT_SEED_STYLES = ("neutral", "human", "background")
 STATE_VERSION = 1
@@ -171,32 +167,6 @@ def load_tuning(path: str | Path) -> TuningResult:
             int(split_data["seed"]),
         )
     return TuningResult(folder, config, manual, steps, split)
-
-
-def swap_manifest(
-    data: str | Path | Manifest,
-    swap_split: str,
-    data_format: str,
-    root: str | Path | None,
-    classes: str | Path | None,
-    limit: int | None,
-) -> Manifest:
-    is_synthact = not isinstance(data, Manifest) and (Path(data) / "synthact.json").is_file()
-    audit_data = load_audit_data(
-        data, [swap_split] if is_synthact else None, data_format, root, classes
-    )
-    for _name, manifest in audit_data.groups:
-        if any(r.extras.get("background_label") for r in manifest.records):
-            records = [r for r in manifest.records if r.extras.get("background_label")]
-            if limit is not None:
-                records = records[:limit]
-            return Manifest(records, list(manifest.classes), manifest.name, manifest.source)
-    raise BadInputError(
-        "no swap videos (records with a background label) in the data: prompt tuning scores "
-        "SHAcc and SBErr on an Action-Swap set (SynthAct's swap split, HAT, swap_pairs.csv)",
-        source=str(data) if not isinstance(data, Manifest) else None,
-        where="--data",
-    )
 
 
 def _turns(steps: Sequence[dict[str, Any]]) -> list[Turn]:
@@ -318,29 +288,23 @@ def run_prompt_tuning(
         state.config = config
     else:
         state = TuningResult(out, config, [], [])
-    questions = write_questions(swap, out / QUESTIONS, seed=seed, group="swap")
-    split = load_or_make_split(out / SPLIT, swap, tune_fraction, seed)
-    parts = {TUNE: subset(swap, split.tune), HELDOUT: subset(swap, split.heldout)}
-    state.split = split
+    bench = prompt_bench(
+        answerer,
+        swap,
+        out,
+        goal,
+        tune_fraction=tune_fraction,
+        seed=seed,
+        frames=frames,
+        batch_size=batch_size,
+        n_boot=n_boot,
+        progress=progress,
+    )
+    state.split = bench.split
+    score = bench.score
 
     def save() -> None:
         atomic_write_text(history_path, json.dumps(state.to_json(), indent=1) + "\n")
-
-    def score(prompt: MCQPrompt, key: str, part: str) -> PromptScore:
-        return evaluate_prompt(
-            answerer,
-            prompt,
-            parts[part],
-            questions,
-            out / PROMPTS / key / part,
-            goal,
-            frames=frames,
-            batch_size=batch_size,
-            seed=seed,
-            n_boot=n_boot,
-            name=key,
-            progress=progress,
-        )
 
     save()
     done_manual = {m.label for m in state.manual}

@@ -166,6 +166,8 @@ class OptimizerBase:
     """What both optimiser modes hold: the client, sampling settings and retry count."""
 
     mode = ""
+    #: Characters of each reply kept in a proposal's record (None: all of it).
+    reply_chars: int | None = 2000
 
     def __init__(
         self,
@@ -183,6 +185,48 @@ class OptimizerBase:
         self.max_tokens = max_tokens
         self.attempts = int(attempts)
         self.answer_instruction = answer_instruction
+
+    def _ask(self, messages: list[dict[str, Any]], tried: Sequence[Tried], step: int) -> Proposal:
+        """Ask until a reply parses as a new instruction, at most ``attempts`` times.
+
+        An unusable reply and its correction join the conversation, so the next
+        reply sees why; every reply is kept in the proposal's ``attempts`` (cut to
+        ``reply_chars`` where set), which is what a resumed run replays from.
+        """
+        old = [t.instruction for t in tried]
+        proposal = Proposal(None)
+        for attempt in range(self.attempts):
+            result = self.client.chat(
+                messages,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=step,
+                sample_index=step,
+            )
+            reply = result.text or ""
+            kept = reply if self.reply_chars is None else reply[: self.reply_chars]
+            try:
+                instruction = parse_proposal(reply, old)
+            except ProposalError as exc:
+                proposal.attempts.append({"reply": kept, "error": str(exc)})
+                log.warning(
+                    "step %d: optimiser reply %d/%d unusable (%s)",
+                    step,
+                    attempt + 1,
+                    self.attempts,
+                    exc,
+                )
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": reply},
+                    {"role": "user", "content": CORRECTION.format(reason=str(exc))},
+                ]
+                continue
+            proposal.attempts.append({"reply": kept, "error": None})
+            proposal.instruction = instruction
+            return proposal
+        log.warning("step %d: no usable proposal after %d replies; skipped", step, self.attempts)
+        return proposal
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -227,39 +271,7 @@ class Optimizer(OptimizerBase):
         """
         request = meta_prompt(tried, objective, top_k, self.answer_instruction)
         messages: list[dict[str, Any]] = [{"role": "user", "content": request}]
-        old = [t.instruction for t in tried]
-        proposal = Proposal(None)
-        for attempt in range(self.attempts):
-            result = self.client.chat(
-                messages,
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                seed=step,
-                sample_index=step,
-            )
-            reply = result.text or ""
-            try:
-                instruction = parse_proposal(reply, old)
-            except ProposalError as exc:
-                proposal.attempts.append({"reply": reply[:2000], "error": str(exc)})
-                log.warning(
-                    "step %d: optimiser reply %d/%d unusable (%s)",
-                    step,
-                    attempt + 1,
-                    self.attempts,
-                    exc,
-                )
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": reply},
-                    {"role": "user", "content": CORRECTION.format(reason=str(exc))},
-                ]
-                continue
-            proposal.attempts.append({"reply": reply[:2000], "error": None})
-            proposal.instruction = instruction
-            return proposal
-        log.warning("step %d: no usable proposal after %d replies; skipped", step, self.attempts)
-        return proposal
+        return self._ask(messages, tried, step)
 
 
 __all__ = [
