@@ -15,7 +15,7 @@ the common case for these formats; any other list needs `classes=`.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,27 +165,7 @@ def read_slowfast_list(
     `classes`; with no class list given (nor a `classes.txt` beside the list)
     they are taken as Kinetics-400 indices when all are below 400.
     """
-    list_path = Path(path)
-    base = Path(root) if root is not None else list_path.parent
-    preset = resolve_classes(classes, near=list_path)
-    lines = _parse_lines(list_path, 0, ClassLookup(preset) if preset else None)
-    class_list = preset if preset is not None else _default_classes(lines, list_path)
-    lookup = ClassLookup(class_list)
-    records, missing = [], []
-    for line in lines:
-        label, label_id = _label(line, lookup, list_path)
-        resolved = resolve(base, line.path)
-        if media_is_missing(resolved):
-            missing.append((f"line {line.number}", resolved))
-        records.append(
-            VideoRecord(
-                id=_record_id(resolved, base, strip_ext=True),
-                path=resolved,
-                label=label,
-                label_id=label_id,
-            )
-        )
-    return _manifest(list_path, lines, records, missing, class_list, strict)
+    return _read_list(path, root, classes, strict, 0, strip_ext=True, extras=lambda _: {})
 
 
 def write_slowfast_list(
@@ -220,11 +200,37 @@ def read_rawframe_list(
     the numeric fields. Class lists work as in `read_slowfast_list` (Kinetics-400
     indices by default when all labels are below 400).
     """
+
+    def extras(line: _Line) -> dict[str, object]:
+        found: dict[str, object] = {}
+        if with_offset:
+            found["offset"] = line.numbers[0]
+        found["total_frames"] = line.numbers[-1]
+        return found
+
+    numbers = 2 if with_offset else 1
+    return _read_list(path, root, classes, strict, numbers, strip_ext=False, extras=extras)
+
+
+def _read_list(
+    path: str | Path,
+    root: str | Path | None,
+    classes: Sequence[str] | str | Path | None,
+    strict: bool,
+    numbers: int,
+    *,
+    strip_ext: bool,
+    extras: Callable[[_Line], dict[str, object]],
+) -> Manifest:
+    """A `path [numbers...] label` list: one record per line, ``extras(line)`` its extras.
+
+    Both list formats resolve paths, labels and missing media the same way; they
+    differ only in the numeric fields and whether the id keeps the extension.
+    """
     list_path = Path(path)
     base = Path(root) if root is not None else list_path.parent
-    n_numbers = 2 if with_offset else 1
     preset = resolve_classes(classes, near=list_path)
-    lines = _parse_lines(list_path, n_numbers, ClassLookup(preset) if preset else None)
+    lines = _parse_lines(list_path, numbers, ClassLookup(preset) if preset else None)
     class_list = preset if preset is not None else _default_classes(lines, list_path)
     lookup = ClassLookup(class_list)
     records, missing = [], []
@@ -233,17 +239,13 @@ def read_rawframe_list(
         resolved = resolve(base, line.path)
         if media_is_missing(resolved):
             missing.append((f"line {line.number}", resolved))
-        extras: dict[str, object] = {}
-        if with_offset:
-            extras["offset"] = line.numbers[0]
-        extras["total_frames"] = line.numbers[-1]
         records.append(
             VideoRecord(
-                id=_record_id(resolved, base, strip_ext=False),
+                id=_record_id(resolved, base, strip_ext=strip_ext),
                 path=resolved,
                 label=label,
                 label_id=label_id,
-                extras=extras,
+                extras=extras(line),
             )
         )
     return _manifest(list_path, lines, records, missing, class_list, strict)
