@@ -41,7 +41,7 @@ def _sync(device: torch.device) -> None:
 def _demo_step_ms(kind: str, threads: int, steps: int) -> float:
     """Mean ms of one training step at the quick demo's sizes (`kind` vision-only/actionvlm)."""
     from actionbias.tal.demo import build_model, demo_settings
-    from actionbias.tal.language.advantage import (
+    from actionbias.tal.language.trainer import (
         VISION,
         VISION_LANGUAGE,
         ActionVLMTrainer,

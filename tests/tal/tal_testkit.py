@@ -1,4 +1,4 @@
-"""Small models and inputs the TAL tests share: a tiny ActionFormer, a padded feature batch.
+"""Small models and inputs the TAL tests share: tiny detectors, padded features, ActionVLMs.
 
 Import it from a test module in this folder with ``from tal_testkit import ...``.
 """
@@ -9,6 +9,10 @@ from typing import Any
 
 import torch
 
+from actionbias.tal.detector import ActionFormer
+from actionbias.tal.language.aggregation import ActionVLM
+from actionbias.tal.language.model import CompactLanguageModel
+from actionbias.tal.language.trainer import TALBatch
 from actionbias.tal.train import build_detector
 
 
@@ -48,3 +52,37 @@ def padded_features(
     mask = torch.ones(2, steps, dtype=torch.bool)
     mask[1, valid:] = False
     return feats, mask
+
+
+#: Feature channels, steps and classes of the language-branch tests.
+C, T, NUM_CLASSES = 16, 32, 3
+
+
+def small_actionformer() -> Any:
+    """The ActionFormer of the language-branch tests: C channels in, NUM_CLASSES out."""
+    return ActionFormer(
+        C, NUM_CLASSES, embed_dim=16, fpn_dim=16, head_dim=16, window=5, heads=2,
+        downsample_blocks=2, max_seq_len=T,
+    )  # fmt: skip
+
+
+def language_batches(n: int = 2) -> list[TALBatch]:
+    """`n` batches of two videos (the second padded after step 26) with actions and a prompt."""
+    torch.manual_seed(0)
+    out = []
+    for _ in range(n):
+        feats = torch.randn(2, C, T)
+        mask = torch.ones(2, T, dtype=torch.bool)
+        mask[1, 26:] = False
+        segs = [torch.tensor([[3.0, 7.0], [15.0, 24.0]]), torch.tensor([[2.0, 20.0]])]
+        labels = [torch.tensor([0, 2]), torch.tensor([1])]
+        desc = torch.randn(NUM_CLASSES, 24)
+        out.append(TALBatch(feats, mask, segs, labels, {"prompt": desc, "targets": (segs, labels)}))
+    return out
+
+
+def small_actionvlm(ablation: str = "full") -> ActionVLM:
+    """`small_actionformer` with a compact language model (seeded) under `ablation`."""
+    torch.manual_seed(1)
+    lang = CompactLanguageModel(C, NUM_CLASSES, desc_dim=24, width=16, heads=2)
+    return ActionVLM(small_actionformer(), lang, ablation)

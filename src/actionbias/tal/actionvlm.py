@@ -1,6 +1,6 @@
 """Building, saving and loading any TAL model `tal train` makes: one spec, one file.
 
-A model is an `ActionVLM` (``actionbias.tal.language.advantage``): the
+A model is an `ActionVLM` (``actionbias.tal.language.aggregation``): the
 ActionFormer detector plus an optional language branch, weighted by a named
 ablation. The vision-only ActionFormer is the ``vision-only`` ablation without
 a language branch. The spec (a JSON-like dict) says how to rebuild it:
@@ -30,7 +30,7 @@ from torch import nn
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_path
 from actionbias.tal.language.ablations import ablation_config
-from actionbias.tal.language.advantage import ActionVLM
+from actionbias.tal.language.aggregation import ActionVLM
 from actionbias.tal.train import build_detector, detector_options
 
 FORMAT = "actionbias.tal.model/1"

@@ -16,7 +16,7 @@ import torch
 from torch.utils.data import Dataset
 
 from actionbias.tal.demo_settings import VISION, TALDemoSettings
-from actionbias.tal.language.advantage import ActionVLM
+from actionbias.tal.language.aggregation import ActionVLM
 from actionbias.tal.language.inputs import CompactInputs
 from actionbias.tal.language.model import CompactLanguageModel
 from actionbias.tal.train import TALTrainConfig, build_detector, fit

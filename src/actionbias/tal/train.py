@@ -1,6 +1,6 @@
 """Training TAL models: one loop for the vision-only detector and every ActionVLM variant.
 
-`fit` trains an `ActionVLM` (`actionbias.tal.language.advantage`): the vision-only
+`fit` trains an `ActionVLM` (`actionbias.tal.language.aggregation`): the vision-only
 ActionFormer is the ``vision-only`` ablation, whose language branch is absent, so
 `tal train`, `tal demo` and the library's `train_detector` all run this loop.
 Per step: the `ActionVLMTrainer` step (detection loss, plus L_tg and L_adv in
@@ -40,8 +40,8 @@ from actionbias.fileio import atomic_path
 from actionbias.tal.checkpoint import TrainingCheckpoint, capture_rng, restore_rng
 from actionbias.tal.detector import ActionFormer
 from actionbias.tal.features import collate_samples
-from actionbias.tal.language.advantage import (
-    ActionVLM,
+from actionbias.tal.language.aggregation import ActionVLM
+from actionbias.tal.language.trainer import (
     ActionVLMTrainer,
     AlternatingSchedule,
     LossWeights,
