@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from actionbias.audit.commands import COMMANDS, parse_shard
+from actionbias.audit.commands import COMMANDS
 from actionbias.audit.scorers import CallableScorer
 from actionbias.audit.sweep import model_slug, run_sweep
 from actionbias.commandline import add_commands
@@ -81,11 +81,17 @@ def test_model_slug():
     assert model_slug({"type": "clip", "id": "a/b"}) == "clip-a-b"
 
 
-def test_parse_shard():
-    assert parse_shard("1/4") == (1, 4) and parse_shard(None) is None
+def test_shard_flag(capsys):
+    base = ["audit", "--model", "m", "--data", "d", "--out", "o"]
+    assert _parser().parse_args([*base, "--shard", "1/4"]).shard == (1, 4)
+    assert _parser().parse_args(base).shard is None
     for bad in ("4/4", "x", "1/0"):
-        with pytest.raises(BadInputError):
-            parse_shard(bad)
+        with pytest.raises(SystemExit) as exit_info:
+            _parser().parse_args([*base, "--shard", bad])
+        assert exit_info.value.code == 2
+        assert f"--shard: expected K/N with 0 <= K < N (e.g. 0/4), got '{bad}'" in (
+            capsys.readouterr().err
+        )
 
 
 def _checkpoint(path: Path, classes: list[str]) -> Path:

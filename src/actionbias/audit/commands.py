@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from actionbias.argtypes import positive_int
+from actionbias.argtypes import key_values, positive_int, shard
 from actionbias.commandline import Command, add_commands
 from actionbias.errors import BadInputError
 
@@ -33,19 +32,6 @@ LABEL_SPACE_HELP = (
 )
 
 
-def parse_shard(text: str | None) -> tuple[int, int] | None:
-    """``"K/N"`` (0-based shard K of N) -> (K, N); None for no sharding."""
-    if text is None or text == "":
-        return None
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not match:
-        raise BadInputError(f"shard must look like K/N (e.g. 0/4), got {text!r}", where="--shard")
-    index, total = int(match.group(1)), int(match.group(2))
-    if total < 1 or not 0 <= index < total:
-        raise BadInputError(f"shard {text!r}: need 0 <= K < N", where="--shard")
-    return index, total
-
-
 def _splits(values: list[str] | str | None) -> list[str] | None:
     """``--splits test swap`` or ``--splits test,swap`` (both forms, as the old flag)."""
     if not values:
@@ -53,21 +39,6 @@ def _splits(values: list[str] | str | None) -> list[str] | None:
     items = [values] if isinstance(values, str) else values
     out = [s.strip() for item in items for s in item.split(",") if s.strip()]
     return out or None
-
-
-def _tags(values: list[str] | None) -> dict[str, Any] | None:
-    if not values:
-        return None
-    tags: dict[str, Any] = {}
-    for item in values:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInputError(f"tag must be KEY=VALUE, got {item!r}", where="--tag")
-        try:
-            tags[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            tags[key.strip()] = value
-    return tags
 
 
 def _prompt(args: argparse.Namespace):
@@ -107,7 +78,9 @@ def _add_run_flags(
     p.add_argument("--batch-size", type=positive_int, default=8, help="%(default)s")
     p.add_argument("--seed", type=int, default=0, help="question and bootstrap seed (0)")
     p.add_argument("--questions", type=Path, help="MCQ questions file to answer (another run's)")
-    p.add_argument("--shard", help="process shard K of N (0-based, e.g. 0/4) into this run dir")
+    p.add_argument(
+        "--shard", type=shard, help="process shard K of N (0-based, e.g. 0/4) into this run dir"
+    )
     p.add_argument("--limit", type=positive_int, help="at most N videos per group")
     p.add_argument("--force", action="store_true", help="discard an existing run in --out")
     p.add_argument("--device", help="torch device for local models (cpu, cuda, cuda:1)")
@@ -184,7 +157,7 @@ def _audit_options(args: argparse.Namespace) -> dict[str, Any]:
         "device": args.device,
         "prompt": _prompt(args),
         "n_boot": args.bootstrap,
-        "tags": _tags(args.tag),
+        "tags": key_values(args.tag, "--tag") or None,
         "data_format": args.format,
         "root": args.root,
         "classes": args.classes,
@@ -219,7 +192,7 @@ def _run_audit(model: Any, args: argparse.Namespace) -> dict[str, Any]:
         args.out,
         protocol=args.protocol,
         frames=args.frames,
-        shard=parse_shard(args.shard),
+        shard=args.shard,
         name=args.name,
         **options,
     )
@@ -235,7 +208,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from actionbias.audit.sweep import run_sweep
 
     options = _audit_options(args)
-    if parse_shard(args.shard) is not None:
+    if args.shard is not None:
         raise BadInputError("a sweep runs whole audits; shard single audits instead", "--shard")
     entries = run_sweep(
         args.models,

@@ -24,6 +24,7 @@ raises on — videos it cannot decode or segment.
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import logging
@@ -37,6 +38,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from actionbias import argtypes
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_open
 from actionbias.segment.backend import PersonSegmenter
@@ -73,13 +75,15 @@ def shard_items(items: Sequence[T], shard_index: int, num_shards: int) -> list[T
 
 
 def parse_shard(text: str) -> tuple[int, int]:
-    """Parse ``"i/n"`` (0-based shard i of n), the command-line form of a shard."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", text)
-    if not match:
-        raise BadInputError(f"shard must look like 'i/n' (e.g. 0/4), got {text!r}", where="shard")
-    index, total = int(match.group(1)), int(match.group(2))
-    shard_items([], index, total)  # validates the range
-    return index, total
+    """Parse ``"i/n"`` (0-based shard i of n), the command-line form of a shard.
+
+    The library form of `actionbias.argtypes.shard` (the ``--shard`` flags' type):
+    a bad value is a `BadInputError` naming the shard.
+    """
+    try:
+        return argtypes.shard(text)
+    except argparse.ArgumentTypeError as err:
+        raise BadInputError(str(err), where="shard") from None
 
 
 # -------------------------------------------------------------------------------- cache

@@ -17,7 +17,7 @@ Two ways to use it:
   matter which worker gets which clip, whereas the keyless draw advances one RNG
   (copied, not shared, by each worker).
 * materialised: `write_scene_swap_videos` writes one augmented copy per clip, the
-  paper's doubled dataset (see also ``commands.run_scene_swap``).
+  paper's doubled dataset (see also ``workflows.run_scene_swap``).
 """
 
 from __future__ import annotations
