@@ -69,17 +69,23 @@ def test_read_clip_returns_exactly_the_sampled_frames(index_video, sampling, str
     assert np.allclose(clip.timestamps, expected / 25)
 
 
-@pytest.mark.parametrize("threads", ["SLICE", "AUTO"])
-def test_seek_and_decode_all_give_identical_frames(index_video, monkeypatch, threads):
-    path = index_video(num=200, gop=15)
-    seeks = []
+@pytest.fixture
+def seeks(monkeypatch) -> list:
+    """The seek target of every decoder restart (None: from the start), in order."""
+    targets: list = []
     original = decode_mod._Cursor.restart
 
-    def counting_restart(self, seek_g):
-        seeks.append(seek_g)
+    def recording_restart(self, seek_g):
+        targets.append(seek_g)
         return original(self, seek_g)
 
-    monkeypatch.setattr(decode_mod._Cursor, "restart", counting_restart)
+    monkeypatch.setattr(decode_mod._Cursor, "restart", recording_restart)
+    return targets
+
+
+@pytest.mark.parametrize("threads", ["SLICE", "AUTO"])
+def test_seek_and_decode_all_give_identical_frames(index_video, seeks, threads):
+    path = index_video(num=200, gop=15)
     rng = np.random.default_rng(0)
     requests = [sample_indices(200, 8), np.array([0, 199]), np.array([150, 3, 150, 77])]
     requests += [rng.integers(0, 200, size=rng.integers(1, 16)) for _ in range(8)]
@@ -112,19 +118,11 @@ def test_seek_path_skips_most_of_a_long_video(index_video, monkeypatch):
     assert sum(decoded) < 60
 
 
-def test_no_seek_when_the_only_keyframe_is_behind(index_video, monkeypatch):
+def test_no_seek_when_the_only_keyframe_is_behind(index_video, seeks):
     """One keyframe (x264 keyint 250, no scene cuts) in 120 frames: never seek back to it."""
     path = index_video(num=120, gop=250, codec_options={"x264-params": "scenecut=0"})
     with av.open(str(path)) as container:
         assert sum(e.is_keyframe for e in container.streams.video[0].index_entries) == 1
-    seeks = []
-    original = decode_mod._Cursor.restart
-
-    def recording_restart(self, seek_g):
-        seeks.append(seek_g)
-        return original(self, seek_g)
-
-    monkeypatch.setattr(decode_mod._Cursor, "restart", recording_restart)
     clip = read_clip(path, 8)
     assert decode_indices(clip.frames) == clip.indices.tolist()
     assert seeks == [None]  # one pass from the start
@@ -271,8 +269,9 @@ def test_variable_frame_rate(tmp_path):
 
 def test_one_encoder_thread_gives_the_same_bytes_under_load(tmp_path):
     """x264's output depends on thread scheduling; with threads=1 it must not."""
-    import hashlib
     import threading
+
+    from actionbias.fileio import file_sha256
 
     rng = np.random.default_rng(3)
     frames = np.cumsum(rng.integers(0, 40, (16, 112, 112, 3)), axis=0).astype(np.uint8)
@@ -288,7 +287,7 @@ def test_one_encoder_thread_gives_the_same_bytes_under_load(tmp_path):
         digests = set()
         for i in range(6):
             path = write_video(tmp_path / f"{i}.mp4", frames, fps=8, crf=18, deterministic=True)
-            digests.add(hashlib.sha256(path.read_bytes()).hexdigest())
+            digests.add(file_sha256(path))
     finally:
         stop.set()
         other.join()
