@@ -20,7 +20,9 @@ from actionbias.errors import BadInputError
 from actionbias.video import write_video
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_a2o_maps_detectors import _fake_forward, _frames, _seeded, tiny_grounding_dino, tiny_owlv2
+sys.path.insert(0, str(Path(__file__).parents[1] / "models"))
+import hf_tiny
+from test_a2o_maps_detectors import _fake_forward, _frames, tiny_grounding_dino, tiny_owlv2
 
 pytest.importorskip("transformers")
 
@@ -59,7 +61,7 @@ def tiny_sam2(seed: int = 0):
             hidden_size=32, mlp_dim=32, num_attention_heads=2, iou_head_hidden_dim=16
         ),
     )
-    return _seeded(seed, lambda: Sam2Model(config))
+    return hf_tiny.seeded(seed, lambda: Sam2Model(config))
 
 
 def _owl_folder(tmp_path: Path) -> Path:
