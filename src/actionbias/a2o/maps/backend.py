@@ -15,7 +15,7 @@ import hashlib
 import importlib
 import inspect
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -79,7 +79,7 @@ def build_backend(name: str, **options: Any) -> MapBackend:
 
 
 class LazyModelBackend:
-    """Shared plumbing: lazy model loading, pickling without the model, frame checks."""
+    """Shared plumbing: input checks, lazy model loading, pickling without the model."""
 
     name = "base"
     input_size: int | None = None
@@ -90,6 +90,25 @@ class LazyModelBackend:
         for attr in self._model_attrs:
             state[attr] = None
         return state
+
+    def compute(
+        self,
+        record: Any,
+        frames: np.ndarray,
+        queries: Sequence[str],
+        indices: Sequence[int] | None = None,
+    ) -> np.ndarray:
+        """float32 Q x T x H x W maps of `queries` on `frames` (uint8 T x H x W x 3).
+
+        The frames and queries are checked here, once for every backend; the
+        backend's `_maps` draws the maps.
+        """
+        return self._maps(record, self.check_frames(frames), check_queries(queries), indices)
+
+    def _maps(
+        self, record: Any, frames: np.ndarray, queries: list[str], indices: Sequence[int] | None
+    ) -> np.ndarray:
+        raise TypeError(f"{type(self).__name__} must define _maps()")
 
     @staticmethod
     def check_frames(frames: np.ndarray) -> np.ndarray:
@@ -121,6 +140,7 @@ class BoxDetectorBackend(LazyModelBackend):
     _model_attrs = ("_model", "_processor")
     model_id: str
     threshold: float
+    batch_size: int
     device: str | None
     dtype: str | None
     joint: bool = True
@@ -131,6 +151,32 @@ class BoxDetectorBackend(LazyModelBackend):
     #: The detector's own name ("OWLv2"); `label` adds SAM 2 when masks are refined.
     box_label: str = "boxes"
     sam2_label: str = "boxes + SAM 2"
+
+    def __init__(
+        self,
+        model: str,
+        threshold: float,
+        batch_size: int,
+        device: str | None,
+        dtype: str | None,
+        input_size: int | None,
+        mask: str | None,
+        sam2: str | None,
+        sam2_batch_size: int,
+    ) -> None:
+        """The options every box detector takes; a subclass still spells out its own
+        signature, with its defaults, because `build_backend` reads options from it."""
+        if not 0.0 <= float(threshold) < 1.0:
+            raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
+        self.model_id = str(model)
+        self.threshold = float(threshold)
+        self.batch_size = max(1, int(batch_size))
+        self.device = device
+        self.dtype = dtype
+        self.input_size = None if input_size is None else int(input_size)
+        self._model = None
+        self._processor = None
+        self.init_masks(mask, sam2, sam2_batch_size)
 
     @property
     def label(self) -> str:
@@ -187,15 +233,29 @@ class BoxDetectorBackend(LazyModelBackend):
         """Use an already-built model (tests, notebooks) instead of `from_pretrained`."""
         self._model, self._processor = model.eval(), processor
 
-    def compute(
-        self,
-        record: Any,
-        frames: np.ndarray,
-        queries: Sequence[str],
-        indices: Sequence[int] | None = None,
+    def forward_batches(
+        self, frames: np.ndarray, inputs: Callable[[Any, list[np.ndarray]], Any]
+    ) -> Iterator[tuple[int, Any]]:
+        """(frames in the batch, model outputs) per `batch_size` frames; ``inputs(processor,
+        frames)`` makes the processor's tensors, moved here to the model's device and dtype."""
+        import torch
+
+        model, processor = self.load()
+        device = next(model.parameters()).device
+        dtype = next(model.parameters()).dtype
+        for part in batched(len(frames), self.batch_size):
+            chunk = list(frames[part])
+            tensors = {
+                k: v.to(device, dtype=dtype) if v.is_floating_point() else v.to(device)
+                for k, v in inputs(processor, chunk).items()
+            }
+            with torch.inference_mode():
+                outputs = model(**tensors)
+            yield len(chunk), outputs
+
+    def _maps(
+        self, record: Any, frames: np.ndarray, queries: list[str], indices: Sequence[int] | None
     ) -> np.ndarray:
-        frames = self.check_frames(frames)
-        queries = check_queries(queries)
         num, height, width = frames.shape[:3]
         out = np.zeros((len(queries), num, height, width), dtype=np.float32)
         if not queries or not num:

@@ -23,10 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from actionbias.a2o.maps.backend import (
-    BoxDetectorBackend,
-    batched,
-)
+from actionbias.a2o.maps.backend import BoxDetectorBackend
 from actionbias.errors import BadInputError
 
 DEFAULT_GROUNDING_DINO = "IDEA-Research/grounding-dino-tiny"
@@ -82,18 +79,10 @@ class GroundingDinoMapBackend(BoxDetectorBackend):
         sam2: str | None = None,
         sam2_batch_size: int = 4,
     ) -> None:
-        if not 0.0 <= float(threshold) < 1.0:
-            raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
-        self.model_id = str(model)
-        self.threshold = float(threshold)
-        self.batch_size = max(1, int(batch_size))
-        self.device = device
-        self.dtype = dtype
         self.joint = bool(joint)
-        self.input_size = None if input_size is None else int(input_size)
-        self._model: Any = None
-        self._processor: Any = None
-        self.init_masks(mask, sam2, sam2_batch_size)
+        super().__init__(
+            model, threshold, batch_size, device, dtype, input_size, mask, sam2, sam2_batch_size
+        )
 
     def cache_key(self) -> dict:
         # The dtype that will really run (device "auto"/None picks cuda + fp16 when present).
@@ -115,28 +104,21 @@ class GroundingDinoMapBackend(BoxDetectorBackend):
         """Per frame: (boxes N x 4 pixel corners, per-query scores N x Q)."""
         import torch
 
-        model, processor = self.load()
-        device = next(model.parameters()).device
-        dtype = next(model.parameters()).dtype
-        _, spans = token_spans(processor.tokenizer, queries)
+        _, spans = token_spans(self.load()[1].tokenizer, queries)
         prompt = build_prompt(queries)
         height, width = frames.shape[1:3]
         scale = torch.tensor([width, height, width, height], dtype=torch.float32)
+
+        def inputs(processor: Any, chunk: list[np.ndarray]) -> Any:
+            return processor(images=chunk, text=[prompt] * len(chunk), return_tensors="pt")
+
         results: list[tuple[Any, Any]] = []
-        for part in batched(len(frames), self.batch_size):
-            chunk = list(frames[part])
-            inputs = processor(images=chunk, text=[prompt] * len(chunk), return_tensors="pt")
-            inputs = {
-                k: v.to(device, dtype=dtype) if v.is_floating_point() else v.to(device)
-                for k, v in inputs.items()
-            }
-            with torch.inference_mode():
-                outputs = model(**inputs)
+        for count, outputs in self.forward_batches(frames, inputs):
             logits = outputs.logits.float().cpu()  # B x N x text_len
             boxes = outputs.pred_boxes.float().cpu()  # B x N x (cx, cy, w, h) relative
             per_query = torch.stack([logits[..., a:b].max(-1).values for a, b in spans], dim=-1)
             cx, cy, w, h = boxes.unbind(-1)
             corners = torch.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1) * scale
-            for b in range(len(chunk)):
+            for b in range(count):
                 results.append((corners[b], torch.sigmoid(per_query[b])))
         return results

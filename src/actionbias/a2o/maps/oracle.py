@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from actionbias.a2o.maps.backend import LazyModelBackend, check_queries, stable_seed
+from actionbias.a2o.maps.backend import LazyModelBackend, stable_seed
 from actionbias.a2o.maps.vocabulary import DEFAULT_THRESHOLD, RegionVocabulary, normalize_query
 from actionbias.errors import BadInputError
 from actionbias.synth.files import load_masks
@@ -85,15 +85,9 @@ class OracleMapBackend(LazyModelBackend):
             )
         return Path(str(value))
 
-    def compute(
-        self,
-        record: Any,
-        frames: np.ndarray,
-        queries: Sequence[str],
-        indices: Sequence[int] | None = None,
+    def _maps(
+        self, record: Any, frames: np.ndarray, queries: list[str], indices: Sequence[int] | None
     ) -> np.ndarray:
-        frames = self.check_frames(frames)
-        queries = check_queries(queries)
         num, height, width = frames.shape[:3]
         path = self._mask_file(record)
         masks = load_masks(path)

@@ -22,10 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from actionbias.a2o.maps.backend import (
-    BoxDetectorBackend,
-    batched,
-)
+from actionbias.a2o.maps.backend import BoxDetectorBackend
 from actionbias.errors import BadInputError
 
 DEFAULT_OWLV2 = "google/owlv2-base-patch16-ensemble"
@@ -59,20 +56,12 @@ class Owlv2MapBackend(BoxDetectorBackend):
         sam2: str | None = None,
         sam2_batch_size: int = 4,
     ) -> None:
-        if not 0.0 <= float(threshold) < 1.0:
-            raise BadInputError(f"threshold must be in [0, 1), got {threshold}", where="threshold")
+        super().__init__(
+            model, threshold, batch_size, device, dtype, input_size, mask, sam2, sam2_batch_size
+        )
         if "{}" not in query_template:
             raise BadInputError("query_template must contain '{}'", where="query_template")
-        self.model_id = str(model)
-        self.threshold = float(threshold)
-        self.batch_size = max(1, int(batch_size))
-        self.device = device
-        self.dtype = dtype
         self.query_template = query_template
-        self.input_size = None if input_size is None else int(input_size)
-        self._model: Any = None
-        self._processor: Any = None
-        self.init_masks(mask, sam2, sam2_batch_size)
 
     def cache_key(self) -> dict:
         return {
@@ -92,23 +81,16 @@ class Owlv2MapBackend(BoxDetectorBackend):
         """Per frame: (boxes N x 4 pixel corners, scores N x Q), before thresholding."""
         import torch
 
-        model, processor = self.load()
-        device = next(model.parameters()).device
-        dtype = next(model.parameters()).dtype
         texts = [self.query_template.format(q.strip()) for q in queries]
         height, width = frames.shape[1:3]
+
+        def inputs(processor: Any, chunk: list[np.ndarray]) -> Any:
+            return processor(text=[texts] * len(chunk), images=chunk, return_tensors="pt")
+
         results: list[tuple[Any, Any]] = []
-        for part in batched(len(frames), self.batch_size):
-            chunk = list(frames[part])
-            inputs = processor(text=[texts] * len(chunk), images=chunk, return_tensors="pt")
-            inputs = {
-                k: v.to(device, dtype=dtype) if v.is_floating_point() else v.to(device)
-                for k, v in inputs.items()
-            }
-            with torch.inference_mode():
-                outputs = model(**inputs)
+        for count, outputs in self.forward_batches(frames, inputs):
             logits = outputs.logits.float()  # B x P x Q
             boxes = corners_from_centers(outputs.pred_boxes.float(), height, width)
-            for b in range(len(chunk)):
+            for b in range(count):
                 results.append((boxes[b].cpu(), torch.sigmoid(logits[b]).cpu()))
         return results

@@ -26,7 +26,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from actionbias.a2o.maps.backend import LazyModelBackend, check_queries
+from actionbias.a2o.maps.backend import LazyModelBackend
 from actionbias.a2o.maps.vocabulary import DEFAULT_THRESHOLD, RegionVocabulary
 from actionbias.errors import BadInputError
 
@@ -154,15 +154,9 @@ class PoseMapBackend(LazyModelBackend):
                 maps["person"][t] = np.clip(mask, 0.0, 1.0)
         return maps
 
-    def compute(
-        self,
-        record: Any,
-        frames: np.ndarray,
-        queries: Sequence[str],
-        indices: Sequence[int] | None = None,
+    def _maps(
+        self, record: Any, frames: np.ndarray, queries: list[str], indices: Sequence[int] | None
     ) -> np.ndarray:
-        queries = check_queries(queries)
-        frames = self.check_frames(frames)
         out = np.zeros((len(queries), *frames.shape[:3]), dtype=np.float32)
         matches = [self.vocabulary.match(q, PART_NAMES) for q in queries]
         if not any(m.regions for m in matches):

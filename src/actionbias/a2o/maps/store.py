@@ -43,6 +43,7 @@ import numpy as np
 from actionbias.a2o.maps.backend import MapBackend, build_backend, detector_label
 from actionbias.errors import BadInputError, VideoReadError
 from actionbias.fileio import atomic_open, atomic_write_text
+from actionbias.progress import progress_bar
 from actionbias.video import read_all_frames
 from actionbias.video.transforms import resize, short_side_shape
 
@@ -205,19 +206,19 @@ class MapStore:
         A broken video (or mask file) is logged and counted, never raised.
         """
         counts = {"computed": 0, "cached": 0, "failed": 0}
-        bar = _progress(len(records), progress)
-        for record in records:
-            before = self.calls
-            try:
-                with self._lock:
-                    self._ensure(record, queries)
-            except BadInputError as err:
-                log.warning("maps: skipping %s: %s", getattr(record, "id", "?"), err)
-                counts["failed"] += 1
-            else:
-                counts["computed" if self.calls > before else "cached"] += 1
-            bar()
-        bar(close=True)
+        with progress_bar(progress) as display:
+            bar = display.task("maps", total=len(records))
+            for record in records:
+                before = self.calls
+                try:
+                    with self._lock:
+                        self._ensure(record, queries)
+                except BadInputError as err:
+                    log.warning("maps: skipping %s: %s", getattr(record, "id", "?"), err)
+                    counts["failed"] += 1
+                else:
+                    counts["computed" if self.calls > before else "cached"] += 1
+                bar.advance()
         return counts
 
     # ------------------------------------------------------------------ internals
@@ -340,22 +341,3 @@ def downsample(maps: np.ndarray, height: int, width: int) -> np.ndarray:
     for t, m in enumerate(maps):
         out[t] = cv2.resize(np.asarray(m, np.float32), (width, height), interpolation=interp)
     return out
-
-
-def _progress(total: int, enabled: bool) -> Any:
-    """A callable advancing a rich bar (`close=True` stops it); a no-op when disabled."""
-    if not enabled:
-        return lambda close=False: None
-    from rich.progress import Progress
-
-    bar = Progress(transient=True)
-    task = bar.add_task("maps", total=total)
-    bar.start()
-
-    def advance(close: bool = False) -> None:
-        if close:
-            bar.stop()
-        else:
-            bar.advance(task)
-
-    return advance
