@@ -17,7 +17,7 @@ SRC = Path(actionbias.__file__).resolve().parent
 
 # Lowest first; a module may import its own layer or a lower one.
 LAYERS: list[tuple[str, ...]] = [
-    ("__init__", "errors", "fileio", "argtypes", "progress", "runstate", "commandline"),
+    ("__init__", "errors", "fileio", "argtypes", "progress", "runstate", "commandline", "lazy"),
     ("video", "llm", "metrics"),
     ("data", "models"),
     ("synth", "segment"),

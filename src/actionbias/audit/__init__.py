@@ -20,9 +20,6 @@ The workflow names are imported on first use, so that ``import actionbias.audit`
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
-
 from actionbias.audit.rundir import RunDir, read_config, read_run
 from actionbias.audit.summary import compare, summarize
 from actionbias.data.predictions import (
@@ -31,6 +28,7 @@ from actionbias.data.predictions import (
     read_predictions,
     write_predictions,
 )
+from actionbias.lazy import lazy_exports
 
 _LAZY = {
     "run_audit": "actionbias.audit.runner",
@@ -54,11 +52,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'actionbias.audit' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+__getattr__ = lazy_exports(globals(), _LAZY)
 
 
 __all__ = [

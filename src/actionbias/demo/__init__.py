@@ -16,7 +16,7 @@ build its parser, and that must not pull in torch and Lightning.
 
 from __future__ import annotations
 
-from typing import Any
+from actionbias.lazy import lazy_exports
 
 __all__ = [
     "DemoResult",
@@ -41,10 +41,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'actionbias.demo' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_exports(globals(), _WHERE)

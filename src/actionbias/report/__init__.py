@@ -7,30 +7,25 @@ writes a single HTML file with inline CSS and base64 PNG figures.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from actionbias.lazy import lazy_exports
 
 # Lazy exports: the command line builds its parser from `report.commands`, and
 # importing matplotlib for that would cost every `actionbias` call half a second.
 _EXPORTS = {
-    "add_report_arguments": "commands",
-    "report_command": "commands",
-    "build_html": "page",
-    "write_report": "page",
-    "ReportRun": "runs",
-    "collect_run_dirs": "runs",
-    "load_run": "runs",
-    "ScreenshotError": "screenshot",
-    "find_browser": "screenshot",
-    "render_screenshot": "screenshot",
+    "add_report_arguments": ".commands",
+    "report_command": ".commands",
+    "build_html": ".page",
+    "write_report": ".page",
+    "ReportRun": ".runs",
+    "collect_run_dirs": ".runs",
+    "load_run": ".runs",
+    "ScreenshotError": ".screenshot",
+    "find_browser": ".screenshot",
+    "render_screenshot": ".screenshot",
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    module = importlib.import_module(f"actionbias.report.{_EXPORTS[name]}")
-    return getattr(module, name)
+__getattr__ = lazy_exports(globals(), _EXPORTS)
 
 
 __all__ = [
