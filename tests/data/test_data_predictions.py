@@ -85,21 +85,11 @@ def test_an_empty_prediction_is_still_an_explicit_no_answer(tmp_path):
         assert table.predictions.tolist() == [1, NO_ANSWER, NO_ANSWER]
 
 
-def _swap_rows(outcomes, humans, backgrounds, persons=None):
-    """CSV rows of swap videos: outcome h (human's class), b (background's) or o (other)."""
-    rows = []
-    for i, outcome in enumerate(outcomes):
-        prediction = {"h": "run", "b": "jump", "o": "sit"}[outcome]
-        person = "" if persons is None else persons[i]
-        rows.append(f"v{i},run,{prediction},jump,swap,{humans[i]},{backgrounds[i]},{person}")
-    return rows
-
-
 SWAP_HEADER = "id,label,prediction,background_label,dataset,human_clip,background_clip,has_person"
 
 
 def test_bad_has_person_value_names_the_line(tmp_path):
-    path = _write_csv(tmp_path / "p.csv", _swap_rows(["h"], ["h0"], ["b0"], ["maybe"]), SWAP_HEADER)
+    path = _write_csv(tmp_path / "p.csv", ["v0,run,run,jump,swap,h0,b0,maybe"], SWAP_HEADER)
     with pytest.raises(BadInputError, match="has_person 'maybe'") as exc:
         read_predictions(path)
     assert "p.csv:line 2 field has_person" in str(exc.value)
