@@ -28,9 +28,7 @@ import hashlib
 import json
 import logging
 import time
-import warnings
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,6 +41,7 @@ from actionbias.a2o.data import A2ODataModule, FrameCache, MapLoader
 from actionbias.a2o.scorer import A2OEvalResult, A2OScorer, summarise
 from actionbias.data import Manifest, SkipLog
 from actionbias.errors import BadInputError
+from actionbias.progress import quiet_lightning
 from actionbias.runstate import write_record
 from actionbias.train.module import ClassifierModule
 
@@ -50,35 +49,6 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "a2o"
 WEIGHTS = "weights.ckpt"
-
-QUIET = (
-    r".*does not have many workers.*",
-    r".*The number of training batches .* is smaller than the logging interval.*",
-    r".*isinstance\(treespec, LeafSpec\).*",
-    r".*GPU available but not used.*",
-    r".*You defined a `validation_step` but have no `val_dataloader`.*",
-)
-
-
-@contextmanager
-def quiet_lightning() -> Iterator[None]:
-    """Lightning's per-Trainer banners and tiny-dataset advice, silenced for one trial.
-
-    An ICRL run builds a Trainer per trial; its "GPU available" lines and tips would
-    bury the run's own progress.
-    """
-    loggers = [logging.getLogger(name) for name in ("lightning.pytorch", "lightning.fabric")]
-    levels = [logger.level for logger in loggers]
-    with warnings.catch_warnings():
-        for pattern in QUIET:
-            warnings.filterwarnings("ignore", message=pattern)
-        for logger in loggers:
-            logger.setLevel(logging.WARNING)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels, strict=True):
-                logger.setLevel(level)
 
 
 @dataclass

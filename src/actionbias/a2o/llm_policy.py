@@ -15,7 +15,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from actionbias.a2o.concepts import DEFAULT_MAX_WORDS
 from actionbias.a2o.policy_base import LLMPolicyBase, ProposedSet, Trial
 from actionbias.a2o.task import TaskDescription, describe
 from actionbias.llm import ChatClient
@@ -33,23 +32,8 @@ class LLMPolicy(LLMPolicyBase):
     name = "llm-icrl"
     uses_history = True
 
-    def __init__(
-        self,
-        client: ChatClient,
-        *,
-        temperature: float = 1.0,
-        max_tokens: int | None = 512,
-        attempts: int = 3,
-        max_words: int = DEFAULT_MAX_WORDS,
-        show_failed: bool = True,
-    ):
-        super().__init__(
-            client,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            attempts=attempts,
-            max_words=max_words,
-        )
+    def __init__(self, client: ChatClient, *, show_failed: bool = True, **sampling: Any):
+        super().__init__(client, **sampling)
         self.show_failed = bool(show_failed)
 
     @property

@@ -82,6 +82,7 @@ from actionbias.a2o.policy_base import (
 from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
 from actionbias.errors import ActionBiasError, BadInputError
 from actionbias.fileio import append_jsonl, atomic_write_json
+from actionbias.progress import progress_bar
 from actionbias.runstate import (
     StateFile,
     check_settings,
@@ -260,7 +261,7 @@ def run_icrl(
     `test`: a held-out split (a `Manifest`) on which the final model is scored
     once after the search through ``env.evaluate_checkpoint`` (see the module
     docstring); None reports only the selection split's figures.
-    `progress` shows a rich progress bar.
+    `progress` shows a progress bar (`actionbias.progress`).
 
     The prompt names the detector that really makes the maps: when the task
     still names the paper's ("Grounded SAM2", the default) and the environment
@@ -321,8 +322,9 @@ def run_icrl(
         if trial.selectable and (best is None or trial.accuracy > best.accuracy):
             best = trial
 
-    bar = _Progress(progress, iterations, first - 1, policy_settings(policy).get("name", "icrl"))
-    try:
+    name = str(policy_settings(policy).get("name", "icrl"))
+    with progress_bar(progress, "ICRL", eta=False) as display:
+        bar = display.task(name, total=iterations, completed=first - 1)
         for t in range(first, iterations + 1):
             history = [*injected, *trials]  # s_t = H_{t-1}
             trial = _one_iteration(policy, env, task, history, t, cap, run_dir)
@@ -330,9 +332,8 @@ def run_icrl(
             trials.append(trial)
             if trial.selectable and (best is None or trial.accuracy > best.accuracy):
                 best = trial
-            bar.advance(trial, best)
-    finally:
-        bar.close()
+            bar.advance()
+            bar.describe(f"{name} ({_last_and_best(trial, best)})")
 
     selection = selection_split(env)
     summary = _summary(policy, task, trials, best, iterations, None, selection)
@@ -454,34 +455,10 @@ def _final_training(env: Any, best: Trial, run_dir: Path, epochs: int) -> dict[s
     return final
 
 
-class _Progress:
-    """A rich progress bar over iterations (a no-op unless enabled)."""
-
-    def __init__(self, enabled: bool, total: int, done: int, name: str):
-        self._bar = None
-        if not enabled:
-            return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        self._bar = Progress(
-            TextColumn("[bold]ICRL[/] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[status]}"),
-        )
-        self._bar.start()
-        self._task = self._bar.add_task(str(name), total=total, completed=done, status="")
-
-    def advance(self, trial: Trial, best: Trial | None) -> None:
-        if self._bar is None:
-            return
-        now = f"{100 * trial.accuracy:.1f}%" if trial.ok else "failed"
-        top = f"{100 * best.accuracy:.1f}%" if best is not None else "-"
-        self._bar.update(self._task, advance=1, status=f"last {now}, best {top}")
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.stop()
+def _last_and_best(trial: Trial, best: Trial | None) -> str:
+    now = f"{100 * trial.accuracy:.1f}%" if trial.ok else "failed"
+    top = f"{100 * best.accuracy:.1f}%" if best is not None else "-"
+    return f"last {now}, best {top}"
 
 
 __all__ = [

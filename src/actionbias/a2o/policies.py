@@ -92,24 +92,10 @@ class StaticPromptPolicy(LLMPolicyBase):
     name = "static-prompts"
     uses_history = False
 
-    def __init__(
-        self,
-        client: ChatClient,
-        *,
-        temperature: float = 1.0,
-        max_tokens: int | None = 512,
-        attempts: int = 3,
-        max_words: int = DEFAULT_MAX_WORDS,
-    ):
-        if temperature <= 0:
+    def __init__(self, client: ChatClient, **sampling: Any):
+        super().__init__(client, **sampling)
+        if self.temperature <= 0:
             raise ValueError("static prompts need temperature > 0 (else every sample is the same)")
-        super().__init__(
-            client,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            attempts=attempts,
-            max_words=max_words,
-        )
 
     def propose(
         self, task: TaskDescription, history: Sequence[Trial], iteration: int
@@ -196,18 +182,10 @@ class PromptPoolPolicy(LLMPolicyBase):
         *,
         combinations: int = 5,
         pool_size: int = 40,
-        temperature: float = 1.0,
         max_tokens: int | None = 1024,
-        attempts: int = 3,
-        max_words: int = DEFAULT_MAX_WORDS,
+        **sampling: Any,
     ):
-        super().__init__(
-            client,
-            temperature=temperature,
-            max_tokens=max_tokens,
-            attempts=attempts,
-            max_words=max_words,
-        )
+        super().__init__(client, max_tokens=max_tokens, **sampling)
         if combinations < 1 or pool_size < 1:
             raise ValueError("combinations and pool_size must be >= 1")
         self.combinations = int(combinations)
@@ -226,39 +204,21 @@ class PromptPoolPolicy(LLMPolicyBase):
             "classes": json.dumps(list(task.classes)),
             "detector": task.detector,
         }
-        pool, pool_records = ask_concepts(
-            self.client,
-            POOL_PROMPT.format(pool_size=self.pool_size, **fields),
-            max_objects=self.pool_size,
-            iteration=0,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            attempts=self.attempts,
-            max_words=self.max_words,
-            run_seed=self.seed,
+        pool, pool_records = self._ask_concepts(
+            POOL_PROMPT.format(pool_size=self.pool_size, **fields), self.pool_size, 0
         )
         self.pool = pool.concepts
 
         def parse(text: str) -> list[list[str]]:
             return parse_combinations(text, self.combinations, task.max_objects, self.max_words)
 
-        self.sets, combo_records = ask_concepts(
-            self.client,
-            COMBINATIONS_PROMPT.format(
-                pool=json.dumps(self.pool),
-                count=self.combinations,
-                max_objects=task.max_objects,
-                **fields,
-            ),
+        prompt = COMBINATIONS_PROMPT.format(
+            pool=json.dumps(self.pool),
+            count=self.combinations,
             max_objects=task.max_objects,
-            iteration=0,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            attempts=self.attempts,
-            max_words=self.max_words,
-            parse=parse,
-            run_seed=self.seed,
+            **fields,
         )
+        self.sets, combo_records = self._ask_concepts(prompt, task.max_objects, 0, parse=parse)
         self._records = [
             *({"call": "pool", **r} for r in pool_records),
             *({"call": "combinations", **r} for r in combo_records),

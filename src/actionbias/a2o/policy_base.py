@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -239,7 +239,11 @@ def ask_concepts(
 
 
 class LLMPolicyBase:
-    """Shared settings of the LLM-backed policies."""
+    """Shared settings of the LLM-backed policies: the client and how it is sampled.
+
+    Subclasses take their own options and pass the sampling ones (`temperature`,
+    `max_tokens`, `attempts`, `max_words`) on as keywords, so the defaults live here.
+    """
 
     kind = "llm"
 
@@ -247,10 +251,10 @@ class LLMPolicyBase:
         self,
         client: ChatClient,
         *,
-        temperature: float,
-        max_tokens: int | None,
-        attempts: int,
-        max_words: int,
+        temperature: float = 1.0,
+        max_tokens: int | None = 512,
+        attempts: int = 3,
+        max_words: int = DEFAULT_MAX_WORDS,
     ):
         if attempts < 1:
             raise ValueError(f"attempts must be >= 1, got {attempts}")
@@ -276,19 +280,30 @@ class LLMPolicyBase:
             "seed": self.seed,
         }
 
-    def _ask(self, prompt: str, task: TaskDescription, iteration: int) -> ProposedSet:
-        start = time.monotonic()
-        concepts, records = ask_concepts(
+    def _ask_concepts(
+        self,
+        prompt: str,
+        max_objects: int,
+        iteration: int,
+        parse: Callable[[str], Any] | None = None,
+    ) -> tuple[Any, list[dict[str, Any]]]:
+        """`ask_concepts` with this policy's client, sampling settings and run seed."""
+        return ask_concepts(
             self.client,
             prompt,
-            max_objects=task.max_objects,
+            max_objects=max_objects,
             iteration=iteration,
             temperature=self.temperature,
             max_tokens=self.max_tokens,
             attempts=self.attempts,
             max_words=self.max_words,
+            parse=parse,
             run_seed=self.seed,
         )
+
+    def _ask(self, prompt: str, task: TaskDescription, iteration: int) -> ProposedSet:
+        start = time.monotonic()
+        concepts, records = self._ask_concepts(prompt, task.max_objects, iteration)
         note = f"{self.name} ({self.client.model}): reply {len(records)}/{self.attempts} used"  # type: ignore[attr-defined]
         details = {"replies": records, "policy_seconds": time.monotonic() - start}
         return ProposedSet(concepts.concepts, note, details)
