@@ -23,9 +23,7 @@ channels); HAT's 1-channel PNGs and ours read the same through `load_hat_masks`.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -36,6 +34,7 @@ from typing import Any, Literal
 import numpy as np
 
 from actionbias.errors import BadInputError
+from actionbias.fileio import atomic_write_json
 from actionbias.progress import progress_bar
 from actionbias.segment.backend import PersonSegmenter, build_segmenter
 from actionbias.segment.cache import (
@@ -92,20 +91,30 @@ def _shard_suffix(shard: tuple[int, int]) -> str:
     return "" if shard[1] == 1 else f".shard{shard[0]}of{shard[1]}"
 
 
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    atomic_text = json.dumps(data, indent=2, sort_keys=True) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(atomic_text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 @contextmanager
 def _progress(total: int, description: str, enabled: bool) -> Iterator[Callable[..., None]]:
     """One bar's ``advance(*_)``, shaped to be `segment_videos`' per-video callback."""
     with progress_bar(enabled and total > 0) as display:
         task = display.task(description, total)
         yield lambda *_: task.advance()
+
+
+@contextmanager
+def _item(
+    stats: RunStats,
+    name: str,
+    advance: Callable[..., None],
+    errors: tuple[type[Exception], ...] = (BadInputError,),
+    noun: str = "",
+) -> Iterator[None]:
+    """One item of a run: a bad one is logged, counted and skipped; the bar moves on."""
+    try:
+        yield
+    except errors as err:
+        log.warning("skipping %s%s: %s", noun, name, err)
+        stats.failed += 1
+        stats.failures.append((name, str(err)))
+    advance()
 
 
 def hat_key(record: Any) -> str:
@@ -167,7 +176,7 @@ def run_segment(
         stats = segment_videos(mine, segmenter, cache, progress=advance)
         summary = {"backend": backend, "options": segmenter.options(), **stats.to_json()}
     summary["shard"] = list(shard)
-    _write_json(out / f"segment-summary{_shard_suffix(shard)}.json", summary)
+    atomic_write_json(out / f"segment-summary{_shard_suffix(shard)}.json", summary, sort_keys=True)
     return stats
 
 
@@ -207,7 +216,7 @@ def run_inpaint(
         for record in mine:
             key = hat_key(record)
             inp_dir = out / "inp" / key
-            try:
+            with _item(stats, str(record.path), advance):
                 if inp_dir.is_dir():
                     stats.existing += 1
                 else:
@@ -221,12 +230,9 @@ def run_inpaint(
                     stats.written += 1
                     stats.without_person += int(not entry.has_person.any())
                 stats.outputs.append(key)
-            except BadInputError as err:
-                log.warning("skipping %s: %s", record.path, err)
-                stats.failed += 1
-                stats.failures.append((str(record.path), str(err)))
-            advance()
-    _write_json(out / f"inpaint-summary{_shard_suffix(shard)}.json", stats.to_json())
+    atomic_write_json(
+        out / f"inpaint-summary{_shard_suffix(shard)}.json", stats.to_json(), sort_keys=True
+    )
     return stats
 
 
@@ -285,7 +291,8 @@ def run_swap(
     written_pairs = []
     with _progress(len(mine), f"swap ({policy})", progress) as advance:
         for pair in mine:
-            try:
+            name = f"{pair.human_clip} -> {pair.background_clip}"
+            with _item(stats, name, advance, (BadInputError, ValueError), noun="pair "):
                 seg_a = _pair_dir(pair, root, "human_seg_dir", "seg", pair.human_clip)
                 human_masks = load_hat_masks(seg_a)
                 value = human_coverage(human_masks)
@@ -293,7 +300,6 @@ def run_swap(
                     kept, _ = filter_by_coverage([pair], {pair.human_clip: value}, *coverage)
                     if not kept:
                         stats.filtered += 1
-                        advance()
                         continue
                 pair.extras["coverage"] = round(value, 6)
                 relative = (
@@ -329,16 +335,11 @@ def run_swap(
                 stats.without_person += int(not pair.has_person)
                 stats.outputs.append(relative.as_posix())
                 written_pairs.append(pair)
-            except (BadInputError, ValueError) as err:
-                log.warning(
-                    "skipping pair %s -> %s: %s", pair.human_clip, pair.background_clip, err
-                )
-                stats.failed += 1
-                stats.failures.append((f"{pair.human_clip} -> {pair.background_clip}", str(err)))
-            advance()
     suffix = _shard_suffix(shard)
     write_swap_csv(written_pairs, out / f"swap_pairs{suffix}.csv")
-    _write_json(out / f"swap-summary{suffix}.json", {"policy": policy, **stats.to_json()})
+    atomic_write_json(
+        out / f"swap-summary{suffix}.json", {"policy": policy, **stats.to_json()}, sort_keys=True
+    )
     return stats
 
 
@@ -378,7 +379,7 @@ def run_scene_swap(
         for record in mine:
             key = hat_key(record)
             target = out / "videos" / f"{key}.mp4"
-            try:
+            with _item(stats, str(record.path), advance):
                 if target.is_file():
                     stats.existing += 1
                 else:
@@ -401,15 +402,14 @@ def run_scene_swap(
                     )
                 )
                 stats.outputs.append(str(target))
-            except BadInputError as err:
-                log.warning("skipping %s: %s", record.path, err)
-                stats.failed += 1
-                stats.failures.append((str(record.path), str(err)))
-            advance()
     suffix = _shard_suffix(shard)
     if done and all(r.label_id is not None for r in done):
         write_slowfast_list(Manifest(done, classes=_classes_of(records)), out / f"list{suffix}.txt")
-    _write_json(out / f"scene-swap-summary{suffix}.json", {**stats.to_json(), "chosen": chosen})
+    atomic_write_json(
+        out / f"scene-swap-summary{suffix}.json",
+        {**stats.to_json(), "chosen": chosen},
+        sort_keys=True,
+    )
     return stats
 
 
