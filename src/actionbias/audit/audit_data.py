@@ -167,12 +167,8 @@ def _manifest_groups(
     info: dict[str, Any],
 ) -> AuditData:
     """A manifest file: one group, or one per selected split of its records."""
-    kwargs: dict[str, Any] = {}
-    if root is not None:
-        kwargs["root"] = root
-    if classes is not None:
-        kwargs["classes"] = classes
-    manifest = load_manifest(path, format=format, **kwargs)
+    # Every reader takes classes=None, and load_manifest drops a None root.
+    manifest = load_manifest(path, format=format, root=root, classes=classes)
     if splits:
         present = manifest.splits()
         if not present:

@@ -117,20 +117,13 @@ def steps_png(result: TuningResult) -> bytes:
     ax = fig.subplots()
     automated = result.automated
     steps = [r.step for r in automated]
-    ax.plot(
-        steps,
-        [100 * r.tune.objective for r in automated],
-        "o-",
-        color=OKABE_ITO[1],
-        label="tuning (what the optimiser sees)",
+    lines = (
+        ("tune", "o-", OKABE_ITO[1], "tuning (what the optimiser sees)"),
+        ("heldout", "s-", OKABE_ITO[0], "held-out"),
     )
-    ax.plot(
-        steps,
-        [100 * r.heldout.objective for r in automated],
-        "s-",
-        color=OKABE_ITO[0],
-        label="held-out",
-    )
+    for part, style, colour, label in lines:
+        values = [100 * getattr(r, part).objective for r in automated]
+        ax.plot(steps, values, style, color=colour, label=label)
     for i, skipped in enumerate(result.skipped_steps):
         ax.axvline(
             skipped["step"],

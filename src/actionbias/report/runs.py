@@ -134,12 +134,16 @@ class ReportRun:
             raise ValueError(f"unknown figure {metric!r}")
         return estimate if isinstance(estimate, dict) else None
 
-    @property
-    def videos(self) -> int:
-        value = self.metrics.get("videos")
+    def _count(self, key: str, group_key: str) -> int:
+        """``metrics[key]``, or the groups' ``group_key`` summed (older metrics lack it)."""
+        value = self.metrics.get(key)
         if isinstance(value, int):
             return value
-        return sum(int(g.get("n", 0)) for g in self.groups.values())
+        return sum(int(g.get(group_key, 0)) for g in self.groups.values())
+
+    @property
+    def videos(self) -> int:
+        return self._count("videos", "n")
 
     @property
     def skipped_count(self) -> int:
@@ -148,10 +152,7 @@ class ReportRun:
 
     @property
     def no_answer(self) -> int:
-        value = self.metrics.get("no_answer")
-        if isinstance(value, int):
-            return value
-        return sum(int(g.get("no_answer", 0)) for g in self.groups.values())
+        return self._count("no_answer", "no_answer")
 
     def skip_reasons(self) -> list[tuple[str, int]]:
         """(reason, count), most frequent first, ties by reason text (stable output)."""
