@@ -21,13 +21,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -35,28 +33,16 @@ from urllib.parse import urlsplit
 from actionbias.errors import BadInputError
 from actionbias.llm.cache import ReplyCache, cache_key, endpoint_id, redacted_url
 from actionbias.llm.errors import LLMError
+from actionbias.llm.failures import Failure, classify, make_scrubber
 from actionbias.llm.messages import Message, text_preview, validate_messages
 from actionbias.llm.result import ChatResult, MalformedReply, parse_reply
-from actionbias.llm.retry import Backoff, is_retryable_status, parse_retry_after
+from actionbias.llm.retry import Backoff
 from actionbias.llm.stats import ClientStats, PriceTable
 
 log = logging.getLogger(__name__)
 
 # What local servers (vLLM, Ollama, llama.cpp) accept when they check no key.
 PLACEHOLDER_KEY = "EMPTY"
-_BEARER = re.compile(r"(?i)(bearer\s+)\S+")
-_DETAIL_LIMIT = 300
-
-
-@dataclass(frozen=True)
-class _Failure:
-    """One failed attempt, classified."""
-
-    reason: str
-    retryable: bool
-    detail: str
-    status: int | None = None
-    retry_after: float | None = None
 
 
 class ChatClient:
@@ -130,7 +116,7 @@ class ChatClient:
                 "%s is not set; sending a placeholder key (fine for local servers)", api_key_env
             )
         # Only the scrubber keeps the key, as a closure variable rather than an attribute.
-        self._scrub = _make_scrubber(key, urlsplit(base_url).password or "")
+        self._scrub = make_scrubber(key, urlsplit(base_url).password or "")
         self._openai = openai.OpenAI(
             base_url=base_url,
             api_key=key or PLACEHOLDER_KEY,
@@ -452,29 +438,10 @@ class ChatClient:
 
     # ------------------------------------------------------------------ failures
 
-    def _classify(self, exc: BaseException) -> _Failure | None:
-        """Reason, retryability and a scrubbed one-line detail; None for unexpected errors."""
-        openai = self._openai_module
-        if isinstance(exc, MalformedReply):
-            return _Failure("malformed", True, self._scrub(str(exc)))
-        if isinstance(exc, openai.APITimeoutError):
-            return _Failure("timeout", True, f"no reply within {self.timeout:g} s")
-        if isinstance(exc, openai.APIConnectionError):
-            cause = exc.__cause__ or exc.__context__
-            detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
-            return _Failure("connection", True, self._scrub(_one_line(detail)))
-        if isinstance(exc, openai.APIStatusError):
-            status = int(exc.status_code)
-            return _Failure(
-                reason=f"http_{status}",
-                retryable=is_retryable_status(status),
-                detail=self._scrub(_status_detail(exc)),
-                status=status,
-                retry_after=parse_retry_after(exc.response.headers),
-            )
-        return None
+    def _classify(self, exc: BaseException) -> Failure | None:
+        return classify(exc, self._openai_module, self.timeout, self._scrub)
 
-    def _fail(self, failure: _Failure, attempts: int, retries: int, *, exhausted: bool) -> NoReturn:
+    def _fail(self, failure: Failure, attempts: int, retries: int, *, exhausted: bool) -> NoReturn:
         if exhausted:
             message = (
                 f"{self._where()}: gave up after {attempts} attempts ({retries} retries); "
@@ -493,7 +460,7 @@ class ChatClient:
             retryable=failure.retryable,
         ) from None
 
-    def _hint(self, failure: _Failure) -> str:
+    def _hint(self, failure: Failure) -> str:
         if failure.status in (401, 403):
             if not self.api_key_env:
                 return " (this client sends no API key: set api_key_env)"
@@ -550,32 +517,3 @@ def _check_settings(
             f"must be 'max_tokens' or 'max_completion_tokens', got {token_limit_param!r}",
             where="token_limit_param",
         )
-
-
-def _one_line(text: str, limit: int = _DETAIL_LIMIT) -> str:
-    text = " ".join(str(text).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-def _status_detail(exc: Any) -> str:
-    body = getattr(exc, "body", None)
-    if isinstance(body, dict):
-        message = body.get("message")
-        if isinstance(message, str) and message:
-            return _one_line(message)
-        return _one_line(json.dumps(body, ensure_ascii=False, default=str))
-    if isinstance(body, str) and body.strip():
-        return _one_line(body)
-    return _one_line(getattr(exc, "message", "") or f"HTTP {exc.status_code}")
-
-
-def _make_scrubber(*secrets: str) -> Callable[[str], str]:
-    """A function that removes the `secrets` (and any bearer token) from text."""
-    kept = tuple(secret for secret in secrets if len(secret) >= 4)
-
-    def scrub(text: str) -> str:
-        for secret in kept:
-            text = text.replace(secret, "[redacted]")
-        return _BEARER.sub(r"\1[redacted]", text)
-
-    return scrub
