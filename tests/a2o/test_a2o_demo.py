@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from actionbias.a2o.commands import add_a2o_parsers
 from actionbias.a2o.demo import A2ODemoSettings, demo_settings, run_a2o_demo
 from actionbias.a2o.policies import PC3D_PLUS_PLUS
+from actionbias.cli import build_parser
 from actionbias.errors import BadInputError
 from actionbias.synth import read_synthact
 
 
 def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    add_a2o_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
+    args = build_parser("a2o").parse_args(argv)
     return args.handler(args)
 
 

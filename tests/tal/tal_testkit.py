@@ -1,4 +1,4 @@
-"""Small models and inputs the TAL tests share: tiny detectors, padded features, ActionVLMs.
+"""What the TAL tests share: tiny detectors, padded features, ActionVLMs, running a command.
 
 Import it from a test module in this folder with ``from tal_testkit import ...``.
 """
@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from actionbias.cli import build_parser
 from actionbias.tal.detector import ActionFormer
 from actionbias.tal.language.aggregation import ActionVLM
 from actionbias.tal.language.model import CompactLanguageModel
@@ -86,3 +87,9 @@ def small_actionvlm(ablation: str = "full") -> ActionVLM:
     torch.manual_seed(1)
     lang = CompactLanguageModel(C, NUM_CLASSES, desc_dim=24, width=16, heads=2)
     return ActionVLM(small_actionformer(), lang, ablation)
+
+
+def run_command(argv: list[str]) -> int:
+    """Parse `argv` with the ``actionbias`` parser and call its handler; errors propagate."""
+    args = build_parser(argv[0]).parse_args(argv)
+    return args.handler(args)

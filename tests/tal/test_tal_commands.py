@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import subprocess
@@ -11,18 +10,12 @@ import sys
 import numpy as np
 import pytest
 import torch
+from tal_testkit import run_command
 
+from actionbias.cli import build_parser
 from actionbias.errors import BadInputError
-from actionbias.tal.commands import add_tal_parsers
 from actionbias.tal.extract import ExtractConfig, PenultimateFeatures, extract_video, window_starts
 from actionbias.video import write_video
-
-
-def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    add_tal_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.handler(args)
 
 
 def _gt(tmp_path, videos):
@@ -69,7 +62,7 @@ def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
     )
     out = tmp_path / "map.json"
     assert (
-        _run(
+        run_command(
             [
                 "tal",
                 "eval",
@@ -96,13 +89,13 @@ def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
     assert res["unknown_video_predictions"] == 1 and res["ignored_predictions"] == 0
     assert res["subset"] == "validation" and res["num_ground_truth"] == 2
     assert "1 on videos outside it: counted as false positives" in capsys.readouterr().err
-    assert _run(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--tiou", "0.5"]) == 0
+    assert run_command(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--tiou", "0.5"]) == 0
     res = json.loads(capsys.readouterr().out)  # every subset: "b" has run ground truth
     assert res["subset"] == "all" and res["unknown_video_predictions"] == 0
     # run has 2 segments now; b's prediction misses b's [0, 3] (FP), a's hits: AP 0.5 * 1/2
     assert res["per_class_AP"]["run"]["0.50"] == 0.25 and res["mAP"]["0.50"] == 0.625
     argv = ["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "validation"]
-    assert _run([*argv, "--tiou", "0.5,0.95", "--ignore-unknown-videos"]) == 0
+    assert run_command([*argv, "--tiou", "0.5,0.95", "--ignore-unknown-videos"]) == 0
     res = json.loads(capsys.readouterr().out)
     assert res["mAP"] == {"0.50": 1.0, "0.95": 0.5} and res["ignored_predictions"] == 1
     bad = tmp_path / "bad.json"
@@ -110,7 +103,7 @@ def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
         json.dumps({"results": {"a": [{"label": "jump", "score": "x", "segment": [0, 1]}]}})
     )
     with pytest.raises(BadInputError, match=r"results\.a\[0\]"):
-        _run(["tal", "eval", "--gt", str(gt), "--pred", str(bad)])
+        run_command(["tal", "eval", "--gt", str(gt), "--pred", str(bad)])
 
 
 def test_eval_command_imports_only_what_it_needs(tmp_path) -> None:
@@ -142,9 +135,9 @@ def test_train_options_are_the_commands_options() -> None:
 
     from actionbias.tal.workflows import TALTrainOptions
 
-    args = argparse.ArgumentParser()
-    add_tal_parsers(args.add_subparsers(dest="command", required=True))
-    parsed = args.parse_args(["tal", "train", "--gt", "g.json", "--features", "f", "--out", "o"])
+    parsed = build_parser("tal").parse_args(
+        ["tal", "train", "--gt", "g.json", "--features", "f", "--out", "o"]
+    )
     names = {f.name for f in fields(TALTrainOptions)}
     assert names == set(parsed.tal_train_actions) - {"config", "sets"}
     options = TALTrainOptions.from_options(parsed)
@@ -172,19 +165,19 @@ def test_train_and_infer_commands(tmp_path, capsys) -> None:
         "32",
     ]
     run = tmp_path / "run"
-    assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
+    assert run_command(["tal", "train", *common, "--out", str(run), *tiny]) == 0
     assert (run / "model.pt").exists() and (run / "metrics.json").exists()
     # rerunning the command resumes from the per-epoch state: nothing left to train, same weights
     first = torch.load(run / "model.pt", weights_only=False)["state_dict"]
-    assert _run(["tal", "train", *common, "--out", str(run), *tiny]) == 0
+    assert run_command(["tal", "train", *common, "--out", str(run), *tiny]) == 0
     assert "resuming from" in capsys.readouterr().err
     again = torch.load(run / "model.pt", weights_only=False)["state_dict"]
     assert all(torch.equal(first[k], again[k]) for k in first)
     with pytest.raises(BadInputError, match=r"train\.lr"):
-        _run(["tal", "train", *common, "--out", str(run), *tiny, "--lr", "5e-4"])
+        run_command(["tal", "train", *common, "--out", str(run), *tiny, "--lr", "5e-4"])
     pred = tmp_path / "pred.json"
     assert (
-        _run(
+        run_command(
             [
                 "tal",
                 "infer",
@@ -229,7 +222,7 @@ def test_train_on_a_subset_lacking_some_classes(tmp_path, label_ids) -> None:
     common = ["--gt", str(gt), "--features", str(feats_dir)]
     tiny = ["--embed-dim", "8", "--window", "3", "--stem-blocks", "1", "--downsample-blocks", "1"]
     run = tmp_path / "run"
-    assert _run(["tal", "train", *common, "--out", str(run), *tiny, "--epochs", "1"]) == 0
+    assert run_command(["tal", "train", *common, "--out", str(run), *tiny, "--epochs", "1"]) == 0
     saved = torch.load(run / "model.pt", weights_only=False)
     want = {"a": 0, "b": 2, "z": 5} if label_ids else {"a": 0, "b": 1, "z": 2}
     assert saved["extra"]["label_map"] == want
@@ -255,7 +248,7 @@ def test_sliding_window_features(tmp_path) -> None:
 
     out = tmp_path / "out"
     assert (
-        _run(
+        run_command(
             [
                 "tal",
                 "features",
@@ -331,7 +324,7 @@ def test_train_infer_eval_actionvlm_variants(tmp_path, capsys, ablation) -> None
     argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(run), *TINY]
     argv += ["--language", "compact", "--ablation", ablation, "--descriptions", str(desc)]
     argv += ["--set", "epochs=2", "--set", "lm_width=8", "--set", "lm_heads=2"]
-    assert _run(argv) == 0
+    assert run_command(argv) == 0
     history = json.loads((run / "history.json").read_text())["history"]
     modes = [row["mode"] for row in history]
     if ablation == "full":
@@ -342,14 +335,15 @@ def test_train_infer_eval_actionvlm_variants(tmp_path, capsys, ablation) -> None
     config = json.loads((run / "config.json").read_text())
     assert config["spec"]["ablation"] == ablation and config["options"]["epochs"] == 2
     capsys.readouterr()
-    assert _run(argv) == 0  # resumes: nothing left to train
+    assert run_command(argv) == 0  # resumes: nothing left to train
     assert "resuming from" in capsys.readouterr().err
     pred = tmp_path / "pred.json"
     infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats)]
-    assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
+    assert run_command([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
     assert set(json.loads(pred.read_text())["results"]) == {"v0", "v1", "v2", "v3"}
     assert (
-        _run(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "validation"]) == 0
+        run_command(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "validation"])
+        == 0
     )
     out = json.loads(capsys.readouterr().out)
     assert out["unknown_video_predictions"] > 0  # the training videos' predictions: FPs
@@ -359,11 +353,11 @@ def test_language_model_needs_descriptions(tmp_path) -> None:
     gt, feats, _ = _tiny_features(tmp_path, classes=("zz", "yy"))
     argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(tmp_path / "r")]
     with pytest.raises(BadInputError, match="--descriptions: no shipped descriptions cover"):
-        _run([*argv, *TINY, "--language", "compact", "--epochs", "1"])
+        run_command([*argv, *TINY, "--language", "compact", "--epochs", "1"])
     partial = tmp_path / "partial.json"
     partial.write_text(json.dumps({"zz": "one sentence."}))
     with pytest.raises(BadInputError, match=r"partial\.json: no description for class 'yy'"):
-        _run([*argv, *TINY, "--language", "compact", "--descriptions", str(partial)])
+        run_command([*argv, *TINY, "--language", "compact", "--descriptions", str(partial)])
 
 
 def test_train_with_a_lora_causal_lm(tmp_path) -> None:
@@ -385,14 +379,14 @@ def test_train_with_a_lora_causal_lm(tmp_path) -> None:
     argv = ["tal", "train", "--gt", str(gt), "--features", str(feats), "--out", str(run), *TINY]
     argv += ["--language", "lm", "--lm", str(lm_dir), "--tokenizer", str(default_model_path())]
     argv += ["--descriptions", str(desc), "--lora-rank", "4", "--lora-alpha", "8", "--epochs", "2"]
-    assert _run(argv) == 0
+    assert run_command(argv) == 0
     history = json.loads((run / "history.json").read_text())["history"]
     assert [r["mode"] for r in history] == ["vision", "vision_language"] and history[1]["tg"] > 0
     saved = torch.load(run / "model.pt", weights_only=False)
     assert not [k for k in saved["state_dict"] if k.startswith("language.lm.") and "lora_" not in k]
     pred = tmp_path / "pred.json"
     infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats), "--subset", "validation"]
-    assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
+    assert run_command([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
     assert list(json.loads(pred.read_text())["results"]) == ["v3"]
 
 
@@ -428,15 +422,17 @@ def test_thumos14_config_on_generated_i3d_features(tmp_path, capsys, language) -
     sets += ["max_seq_len=64", "lm_width=16", "warmup_epochs=1", f"language={language}"]
     argv = ["tal", "train", "--config", "thumos14_i3d", "--gt", str(gt), "--features", str(feats)]
     argv += ["--out", str(run), *[x for s in sets for x in ("--set", s)]]
-    assert _run(argv) == 0
+    assert run_command(argv) == 0
     summary = json.loads(capsys.readouterr().out)
     assert (
         summary["videos"] == 3 and "average_mAP" in summary
     )  # trained on Validation, scored on Test
     pred = tmp_path / "results.json"
     infer = ["tal", "infer", "--gt", str(gt), "--features", str(feats), "--subset", "test"]
-    assert _run([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
-    assert _run(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "test"]) == 0
+    assert run_command([*infer, "--checkpoint", str(run / "model.pt"), "--out", str(pred)]) == 0
+    assert (
+        run_command(["tal", "eval", "--gt", str(gt), "--pred", str(pred), "--subset", "test"]) == 0
+    )
     res = json.loads(capsys.readouterr().out)
     assert res["subset"] == "test" and res["num_ground_truth"] == 2
     assert res["unknown_video_predictions"] == 0

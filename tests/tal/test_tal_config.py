@@ -6,15 +6,13 @@ import argparse
 
 import pytest
 
+from actionbias.cli import build_parser
 from actionbias.errors import BadInputError
-from actionbias.tal.commands import add_tal_parsers
 from actionbias.tal.config import resolve, shipped_configs
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser()
-    add_tal_parsers(parser.add_subparsers(dest="command", required=True))
-    return parser.parse_args(
+    return build_parser("tal").parse_args(
         ["tal", "train", "--gt", "g.json", "--features", "f", "--out", "o", *argv]
     )
 

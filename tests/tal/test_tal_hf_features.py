@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import numpy as np
 import pytest
 import torch
+from tal_testkit import run_command
 
 from actionbias.errors import BadInputError
-from actionbias.tal.commands import add_tal_parsers
 from actionbias.tal.extract import window_starts
 from actionbias.video import iter_frames, write_video
 
 transformers = pytest.importorskip("transformers")
 
 MEAN, STD = [0.4, 0.5, 0.6], [0.2, 0.25, 0.3]
-
-
-def _run(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser()
-    add_tal_parsers(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.handler(args)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +38,7 @@ def test_hf_features_match_the_extractor_layout_and_the_model(tmp_path, tiny_vid
     video = write_video(tmp_path / "clip.mp4", frames, fps=10.0)
     out = tmp_path / "out"
     argv = ["tal", "features", "--videos", str(video), "--out", str(out)]
-    assert _run([*argv, "--model", f"hf:{tiny_videomae}", "--batch-size", "3"]) == 0
+    assert run_command([*argv, "--model", f"hf:{tiny_videomae}", "--batch-size", "3"]) == 0
     saved = np.load(out / "clip.npy")
     # one row per window start, as for registered models (window 16, stride 4)
     assert saved.shape == (len(window_starts(30, 16, 4)), 16) == (4, 16)
@@ -71,11 +63,11 @@ def test_hf_model_errors_are_one_line_input_errors(tmp_path, tiny_videomae) -> N
     video = write_video(tmp_path / "clip.mp4", frames, fps=10.0)
     argv = ["tal", "features", "--videos", str(video), "--out", str(tmp_path / "o")]
     with pytest.raises(BadInputError, match="4-frame clips"):
-        _run([*argv, "--model", f"hf:{tiny_videomae}", "--clip-frames", "8"])
+        run_command([*argv, "--model", f"hf:{tiny_videomae}", "--clip-frames", "8"])
     with pytest.raises(BadInputError, match="cannot load a Hugging Face model"):
-        _run([*argv, "--model", f"hf:{tmp_path / 'missing'}"])
+        run_command([*argv, "--model", f"hf:{tmp_path / 'missing'}"])
     with pytest.raises(BadInputError, match="registered models"):
-        _run([*argv, "--model", f"hf:{tiny_videomae}", "--checkpoint", "x.pt"])
+        run_command([*argv, "--model", f"hf:{tiny_videomae}", "--checkpoint", "x.pt"])
 
 
 def test_vjepa2_encoder_is_fed_pixel_values_videos_and_pooled() -> None:

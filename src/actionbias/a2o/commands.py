@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.argtypes import key_values, positive_int
-from actionbias.commandline import Command, add_commands
+from actionbias.commandline import Command
 from actionbias.errors import BadInputError
 
 POLICIES = ("search", "llm", "static", "pool", "fixed")
@@ -440,8 +440,3 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
 )
-
-
-def add_a2o_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register ``a2o`` and its sub-commands on ``sub`` (for parsers built outside `cli`)."""
-    add_commands(sub, COMMANDS)

@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from actionbias.argtypes import key_values
-from actionbias.commandline import Command, add_commands
+from actionbias.commandline import Command
 from actionbias.errors import BadInputError
 from actionbias.tal.workflows import (
     FEATURE_READING,
@@ -384,8 +384,3 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
 )
-
-
-def add_tal_parsers(sub: argparse._SubParsersAction) -> None:
-    """Register ``tal`` and its sub-commands on ``sub`` (for parsers built outside `cli`)."""
-    add_commands(sub, COMMANDS)
