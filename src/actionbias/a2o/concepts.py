@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from actionbias.errors import ActionBiasError
 
@@ -58,7 +58,7 @@ class Rejected:
     reason: str
 
     def to_dict(self) -> dict:
-        return {"line": self.line, "text": self.text, "reason": self.reason}
+        return asdict(self)
 
 
 @dataclass
