@@ -18,7 +18,13 @@ import numpy as np
 from actionbias.audit.runner import run_audit
 from actionbias.audit.scorers import EndpointVLMAnswerer
 from actionbias.llm import ChatClient, decode_data_url
-from actionbias.llm.testing import FakeOpenAIServer, last_user_text, request_images
+from actionbias.llm.testing import (
+    FAST_CLIENT,
+    FakeOpenAIServer,
+    last_user_text,
+    letter_reply,
+    request_images,
+)
 from actionbias.synth import read_synthact
 from actionbias.video import read_clip
 
@@ -53,19 +59,12 @@ class SceneVLM:
         if digest % 2:
             return f"The answer is {letter}) {name}."
         other = next(o for o, _ in options if o != letter)
-        top = [{"token": letter, "logprob": -0.05}, {"token": other, "logprob": -3.2}]
-        return {
-            "content": letter,
-            "logprobs": [{"token": letter, "logprob": -0.05, "top_logprobs": top}],
-        }
+        return letter_reply(letter, other, -0.05, -3.2)
 
 
 def _client(server: FakeOpenAIServer, **options) -> ChatClient:
     settings = {
-        "timeout": 0.3,
-        "max_retries": 8,
-        "concurrency": 4,
-        "jitter_seed": 0,
+        **FAST_CLIENT,
         "sleep": lambda seconds: None,
         "api_key_env": NO_KEY,
         **options,

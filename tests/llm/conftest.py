@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from actionbias.llm import ChatClient, FakeOpenAIServer
+from actionbias.llm.testing import FAST_CLIENT
 
 
 class SleepRecorder:
@@ -47,10 +48,7 @@ def make_client(sleeps: SleepRecorder) -> Iterator[Callable[..., ChatClient]]:
 
     def make(server: FakeOpenAIServer, **kwargs) -> ChatClient:
         options = {
-            "timeout": 0.3,
-            "max_retries": 8,
-            "concurrency": 4,
-            "jitter_seed": 0,
+            **FAST_CLIENT,
             "sleep": sleeps,
             "api_key_env": "ACTIONBIAS_TEST_NO_KEY",
             **kwargs,

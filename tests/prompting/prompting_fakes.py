@@ -25,7 +25,7 @@ import numpy as np
 
 from actionbias.audit.mcq_prompt import HUMAN_PREFIX
 from actionbias.audit.scorers import EndpointVLMAnswerer
-from actionbias.llm.testing import last_user_text, request_images
+from actionbias.llm.testing import last_user_text, letter_reply, request_images
 from actionbias.synth import read_synthact
 from actionbias.video import read_clip
 
@@ -117,11 +117,7 @@ class FakeVLM:
         if unit("format", instruction, video) < 0.5:
             return f"The answer is ({letter})."
         other = next(ltr for ltr, _ in options if ltr != letter)
-        top = [{"token": letter, "logprob": -0.1}, {"token": other, "logprob": -2.5}]
-        return {
-            "content": letter,
-            "logprobs": [{"token": letter, "logprob": -0.1, "top_logprobs": top}],
-        }
+        return letter_reply(letter, other, -0.1, -2.5)
 
 
 def _digest(urls: list[str]) -> str:

@@ -1,39 +1,6 @@
-"""A local OpenAI-compatible chat server that misbehaves on purpose.
+"""`FakeOpenAIServer`: the fault-injecting chat server and its HTTP side.
 
-`FakeOpenAIServer` is a real HTTP server on 127.0.0.1 (a free port, in a
-background thread) that speaks `POST /v1/chat/completions` and
-`GET /v1/models` in OpenAI's JSON shapes. It answers with a Python function of
-the request and injects the failures real endpoints produce (429 with
-Retry-After, 500, 503, replies slower than the client's timeout, invalid JSON,
-empty `choices`, dropped connections) at a configured rate, so code that talks
-to vLLM, Ollama or OpenAI can be tested end to end, offline, in well under a
-second. It records every request, for counting calls (a cache test) and for
-checking what was sent (images as data URLs, logprob settings).
-
-It is a test utility shipped with the library so tests anywhere (and users'
-own tests) can import it::
-
-    from actionbias.llm.testing import FakeOpenAIServer
-
-    def answer(request: dict) -> str:          # the request's JSON body
-        return "B"
-
-    with FakeOpenAIServer(answer, fault_rate=0.4, seed=0) as server:
-        client = ChatClient(server.url, "fake-model", timeout=0.3, sleep=lambda s: None)
-        assert client.chat([user_message("A or B?")]).text == "B"
-        assert server.count() >= 1
-
-A pytest fixture is three lines in any test module or conftest::
-
-    @pytest.fixture
-    def fake_openai():
-        with FakeOpenAIServer() as server:
-            yield server
-
-Faults are decided per request body: the n-th arrival of a given body gets a
-fault drawn from `random.Random(f"{seed}:{digest}:{n}")`, so the fault
-sequence each request sees is the same on every run however threads
-interleave. `script` overrides this for the first requests, in arrival order.
+See `actionbias.llm.testing` for what it is for and how to use it.
 """
 
 from __future__ import annotations
@@ -42,7 +9,6 @@ import hashlib
 import json
 import logging
 import random
-import re
 import socket
 import threading
 import time
@@ -52,12 +18,19 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from actionbias.llm.testing.reading import echo_handler, request_images, request_text
+from actionbias.llm.testing.replies import completion_body, error_body
+
 log = logging.getLogger(__name__)
 
 # Faults drawn at random (the transient kinds a client must survive).
 TRANSIENT_FAULTS = ("429", "500", "503", "slow", "malformed", "empty", "drop")
 # Every fault the server can produce; the extra ones fail for good and are meant for `script`.
 ALL_FAULTS = (*TRANSIENT_FAULTS, "400", "401", "404")
+
+#: ChatClient settings for tests against a faulty fake server: a "slow" fault (2 s)
+#: times out quickly, and enough seeded retries get through a 35 % fault rate.
+FAST_CLIENT: dict[str, Any] = {"timeout": 0.3, "max_retries": 8, "concurrency": 4, "jitter_seed": 0}
 
 Handler = Callable[[dict], "str | dict"]
 ANY: Any = object()  # `count()` default: every request, whatever its fault
@@ -71,53 +44,6 @@ class FakeHTTPError(Exception):
         self.status = int(status)
         self.message = message
         self.headers = dict(headers or {})
-
-
-def request_text(request: dict) -> str:
-    """All text of a chat request's messages, in order, newline-separated."""
-    texts = []
-    for msg in request.get("messages") or ():
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if isinstance(content, str):
-            texts.append(content)
-        elif isinstance(content, list):
-            texts.extend(
-                p["text"]
-                for p in content
-                if isinstance(p, dict)
-                and p.get("type") == "text"
-                and isinstance(p.get("text"), str)
-            )
-    return "\n".join(texts)
-
-
-def last_user_text(request: dict) -> str:
-    """The text of the request's last user message."""
-    for msg in reversed(request.get("messages") or []):
-        if isinstance(msg, dict) and msg.get("role") == "user":
-            return request_text({"messages": [msg]})
-    return ""
-
-
-def request_images(request: dict) -> list[str]:
-    """The image URLs (data URLs when sent inline) of a chat request, in order."""
-    urls = []
-    for msg in request.get("messages") or ():
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if not isinstance(content, list):
-            continue
-        for part in content:
-            if isinstance(part, dict) and part.get("type") == "image_url":
-                image_url = part.get("image_url")
-                url = image_url.get("url") if isinstance(image_url, dict) else image_url
-                if isinstance(url, str):
-                    urls.append(url)
-    return urls
-
-
-def echo_handler(request: dict) -> str:
-    """Default handler: reply with the last user message's text."""
-    return last_user_text(request)
 
 
 @dataclass(frozen=True)
@@ -148,15 +74,6 @@ class RecordedRequest:
 
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _fake_tokens(text: str) -> list[str]:
-    """Word-level "tokens" with their leading whitespace, like a BPE tokenizer's output."""
-    return re.findall(r"\s*\S+|\s+", text) or ([text] if text else [])
-
-
-def _count_prompt_tokens(request: dict) -> int:
-    return len(_fake_tokens(request_text(request))) + 85 * len(request_images(request))
 
 
 class FakeOpenAIServer:
@@ -353,70 +270,15 @@ class FakeOpenAIServer:
 
     def _completion(self, request: dict) -> dict:
         """The chat-completion body for a request (the handler's answer, OpenAI's shape)."""
-        answer = self.handler(request)
-        if isinstance(answer, dict) and "choices" in answer:
-            return answer
-        if isinstance(answer, str):
-            answer = {"content": answer}
-        if not isinstance(answer, dict) or not isinstance(answer.get("content"), str):
-            raise TypeError(
-                f"handler must return a str or a dict with 'content', got {type(answer).__name__}"
-            )
-        text = answer["content"]
-        wants = bool(request.get("logprobs")) or request.get("top_logprobs") is not None
-        logprobs = None
-        if wants and self.logprobs_mode == "serve":
-            top_n = int(request.get("top_logprobs") or 0)
-            entries = answer.get("logprobs")
-            if entries is None:
-                entries = [
-                    {"token": tok, "logprob": 0.0, "top_logprobs": [{"token": tok, "logprob": 0.0}]}
-                    for tok in _fake_tokens(text)
-                ]
-            content = []
-            for entry in entries:
-                top = [
-                    {**alt, "bytes": list(alt["token"].encode("utf-8"))}
-                    for alt in entry.get("top_logprobs", [])[:top_n]
-                ]
-                content.append(
-                    {
-                        "token": entry["token"],
-                        "logprob": entry["logprob"],
-                        "bytes": list(entry["token"].encode("utf-8")),
-                        "top_logprobs": top,
-                    }
-                )
-            logprobs = {"content": content, "refusal": None}
+        default_model = self.models[0] if self.models else "fake"
+        return completion_body(
+            self.handler(request), request, self._next_reply, self.logprobs_mode, default_model
+        )
+
+    def _next_reply(self) -> int:
         with self._lock:
             self._replies += 1
-            number = self._replies
-        prompt_tokens = _count_prompt_tokens(request)
-        completion_tokens = len(_fake_tokens(text))
-        return {
-            "id": f"chatcmpl-fake{number:06d}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": str(request.get("model") or (self.models[0] if self.models else "fake")),
-            "system_fingerprint": "fp_fake",
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
-                    "logprobs": logprobs,
-                    "finish_reason": answer.get("finish_reason", "stop"),
-                }
-            ],
-            "usage": {
-                "prompt_tokens": prompt_tokens,
-                "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens,
-            },
-        }
-
-
-def _error_body(message: str, kind: str, code: str | None = None, param: str | None = None) -> dict:
-    return {"error": {"message": message, "type": kind, "param": param, "code": code}}
+            return self._replies
 
 
 def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandler]:
@@ -468,7 +330,7 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                 if not self._authorised():
                     self._send_json(
                         401,
-                        _error_body(
+                        error_body(
                             "Incorrect API key provided.",
                             "invalid_request_error",
                             "invalid_api_key",
@@ -481,7 +343,7 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                     ]
                     self._send_json(200, {"object": "list", "data": data})
                 else:
-                    self._send_json(404, _error_body(f"no route {self.path}", "not_found"))
+                    self._send_json(404, error_body(f"no route {self.path}", "not_found"))
             except OSError:
                 self.close_connection = True
 
@@ -492,7 +354,7 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                 server._record(
                     RecordedRequest("POST", self.path, None, None, self._auth_sha(), time.time())
                 )
-                self._send_json(404, _error_body(f"no route {self.path}", "not_found"))
+                self._send_json(404, error_body(f"no route {self.path}", "not_found"))
                 return
             server._enter()
             try:
@@ -512,7 +374,7 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                     RecordedRequest("POST", self.path, None, None, self._auth_sha(), time.time())
                 )
                 self._send_json(
-                    400, _error_body("request body is not a JSON object", "invalid_request_error")
+                    400, error_body("request body is not a JSON object", "invalid_request_error")
                 )
                 return
             fault = None if not self._authorised() else server._choose_fault(raw)
@@ -523,7 +385,7 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                 # Echo the token back, as some servers do, so clients must scrub it.
                 message = f"Incorrect API key provided: {self._bearer()}."
                 self._send_json(
-                    401, _error_body(message, "invalid_request_error", "invalid_api_key")
+                    401, error_body(message, "invalid_request_error", "invalid_api_key")
                 )
                 return
             if server.latency > 0:
@@ -535,27 +397,27 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                 }
                 self._send_json(
                     429,
-                    _error_body(
+                    error_body(
                         "Rate limit reached (fake).", "rate_limit_error", "rate_limit_exceeded"
                     ),
                     headers,
                 )
             elif fault in ("500", "503"):
                 text = "internal error (fake)" if fault == "500" else "service unavailable (fake)"
-                self._send_json(int(fault), _error_body(text, "server_error"))
+                self._send_json(int(fault), error_body(text, "server_error"))
             elif fault == "400":
-                self._send_json(400, _error_body("bad request (fake)", "invalid_request_error"))
+                self._send_json(400, error_body("bad request (fake)", "invalid_request_error"))
             elif fault == "401":
                 self._send_json(
                     401,
-                    _error_body(
+                    error_body(
                         "Incorrect API key provided.", "invalid_request_error", "invalid_api_key"
                     ),
                 )
             elif fault == "404":
                 self._send_json(
                     404,
-                    _error_body(
+                    error_body(
                         "The model does not exist (fake).",
                         "invalid_request_error",
                         "model_not_found",
@@ -586,7 +448,7 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                 if wants and server.logprobs_mode == "refuse":
                     self._send_json(
                         400,
-                        _error_body(
+                        error_body(
                             "logprobs are not supported by this server (fake)",
                             "invalid_request_error",
                             param="logprobs",
@@ -597,13 +459,13 @@ def _make_request_handler(server: FakeOpenAIServer) -> type[BaseHTTPRequestHandl
                     payload = server._completion(body)
                 except FakeHTTPError as exc:
                     kind = "invalid_request_error" if exc.status < 500 else "server_error"
-                    self._send_json(exc.status, _error_body(exc.message, kind), exc.headers)
+                    self._send_json(exc.status, error_body(exc.message, kind), exc.headers)
                     return
                 except Exception as exc:
                     with server._lock:
                         server._handler_errors.append(f"{type(exc).__name__}: {exc}")
                     log.exception("fake openai server: handler failed")
-                    self._send_json(500, _error_body(f"handler failed: {exc}", "server_error"))
+                    self._send_json(500, error_body(f"handler failed: {exc}", "server_error"))
                     return
                 self._send_json(200, payload)
 
