@@ -9,13 +9,14 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from a2o_testkit import tiny_synthact
 
 from actionbias.a2o.maps import MapStore, build_backend, list_backends
 from actionbias.a2o.maps.oracle import OracleMapBackend, shift
 from actionbias.a2o.maps.vocabulary import RegionVocabulary
 from actionbias.data import VideoRecord
 from actionbias.errors import BadInputError, VideoReadError
-from actionbias.synth import generate, load_masks, read_synthact
+from actionbias.synth import load_masks
 from actionbias.synth.files import save_masks
 from actionbias.video import read_all_frames, read_clip, write_video
 
@@ -25,21 +26,10 @@ ARM_PARTS = ["left upper arm", "left forearm", "right upper arm", "right forearm
 @pytest.fixture(scope="module")
 def synth_records(tmp_path_factory: pytest.TempPathFactory) -> list[VideoRecord]:
     out = tmp_path_factory.mktemp("a2o_maps_synth") / "tiny"
-    generate(
-        out,
-        preset="tiny",
-        seed=0,
-        workers=1,
-        progress=False,
-        classes=2,
-        train=1,
-        val=1,
-        test=1,
-        mimetic=1,
-        untrimmed=0,
-        hat_splits="test",
+    manifests = tiny_synthact(
+        out, classes=2, train=1, val=1, test=1, mimetic=1, untrimmed=0, hat_splits="test"
     )
-    return read_synthact(out)["test"].records
+    return manifests["test"].records
 
 
 def _oracle(**options) -> OracleMapBackend:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from a2o_testkit import tiny_synthact
 
 from actionbias.a2o.config import A2OTrainConfig
 from actionbias.a2o.data import (
@@ -23,7 +24,6 @@ from actionbias.a2o.data import (
 from actionbias.a2o.environment import TrainEnvironment, load_trial_model
 from actionbias.data import Manifest, SkipLog, VideoRecord
 from actionbias.errors import BadInputError
-from actionbias.synth import generate, read_synthact
 from actionbias.synth.files import load_masks
 from actionbias.train.clips import ClipSpec, decode_record
 
@@ -57,18 +57,7 @@ class NamedMaskStore:
 @pytest.fixture(scope="module")
 def synthact(tmp_path_factory) -> dict[str, Manifest]:
     out = tmp_path_factory.mktemp("a2o_synthact") / "tiny"
-    generate(
-        out,
-        preset="tiny",
-        seed=0,
-        workers=1,
-        progress=False,
-        classes=3,
-        size=32,
-        untrimmed=0,
-        hat_splits="test",
-    )
-    return read_synthact(out)
+    return tiny_synthact(out, classes=3, size=32, untrimmed=0, hat_splits="test")
 
 
 def config(**changes) -> A2OTrainConfig:

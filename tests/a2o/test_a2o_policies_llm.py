@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import pytest
+from a2o_testkit import ToyEnv
 
 from actionbias.a2o.llm_policy import LLMPolicy
 from actionbias.a2o.loop import read_history, run_icrl
@@ -20,27 +21,7 @@ CANDIDATES = ["person", "leg", "arm", "floor", "ball", "head"]
 HISTORY_ENTRY = re.compile(r"Prompts: (\[.*\])\n\nOverall Accuracy: ([0-9.]+)%")
 
 
-@dataclass
-class Reward:
-    accuracy: float
-    classwise: dict[str, float]
-    weights: str | None = None
-    seconds: float = 0.1
-    extra: dict = field(default_factory=dict)
-
-
-class ToyEnv:
-    def __init__(self, interrupt_at: str | None = None) -> None:
-        self.classes = list(USEFUL)
-        self.calls: list[list[str]] = []
-        self.interrupt_at = interrupt_at
-
-    def evaluate(self, objects, trial_dir: Path) -> Reward:
-        if trial_dir.name == self.interrupt_at:
-            raise KeyboardInterrupt
-        self.calls.append(list(objects))
-        cw = {c: len(set(objects) & set(u)) / len(u) for c, u in USEFUL.items()}
-        return Reward(sum(cw.values()) / len(cw), cw)
+toy_env = partial(ToyEnv, USEFUL, seconds=0.1)
 
 
 def agent_reply(prompt: str) -> str:
@@ -78,7 +59,7 @@ def test_llm_policy_reads_history_and_improves(tmp_path: Path, task: TaskDescrip
     with FakeOpenAIServer(lambda r: agent_reply(first_user_text(r))) as server:
         server.inject("500", "429")  # transient faults: the client's retries absorb them
         policy = LLMPolicy(make_client(server, tmp_path / "cache"), temperature=0.7)
-        env = ToyEnv()
+        env = toy_env()
         result = run_icrl(policy, env, task, tmp_path / "run", iterations=4)
         requests = [r for r in server.chat_requests() if r.fault is None]
         assert server.fault_counts() == {"500": 1, "429": 1}
@@ -119,7 +100,7 @@ def test_malformed_replies_are_re_asked_then_fail(tmp_path: Path, task: TaskDesc
 
     with FakeOpenAIServer(handler) as server:
         policy = LLMPolicy(make_client(server, tmp_path / "cache"), attempts=2)
-        result = run_icrl(policy, ToyEnv(), task, tmp_path / "run", iterations=4)
+        result = run_icrl(policy, toy_env(), task, tmp_path / "run", iterations=4)
         requests = server.chat_requests()
     seeds = [r.body["seed"] for r in requests]
     assert seeds == [1, 2, 2, 3, 3, 4]
@@ -148,17 +129,17 @@ def test_outage_then_resume_from_cache(tmp_path: Path, task: TaskDescription) ->
     with FakeOpenAIServer(handler) as server:
         # A kill during iteration 2's training: its LLM reply is in the cache already.
         with pytest.raises(KeyboardInterrupt):
-            run_icrl(LLMPolicy(make_client(server, tmp_path / "cache")), ToyEnv("02"), task,
+            run_icrl(LLMPolicy(make_client(server, tmp_path / "cache")), toy_env("02"), task,
                      tmp_path / "run", iterations=3)  # fmt: skip
         assert server.count() == 2
         state["down"] = True
         with pytest.raises(PolicyUnavailable, match="rerun the same command"):
-            run_icrl(LLMPolicy(make_client(server, tmp_path / "cache", retries=1)), ToyEnv(),
+            run_icrl(LLMPolicy(make_client(server, tmp_path / "cache", retries=1)), toy_env(),
                      task, tmp_path / "run", iterations=3)  # fmt: skip
         assert server.count() == 2 + 2  # iteration 2 from the cache; iteration 3: 1 + 1 retry
         assert [t.iteration for t in read_history(tmp_path / "run")] == [1, 2]
         state["down"] = False
-        env = ToyEnv()
+        env = toy_env()
         result = run_icrl(LLMPolicy(make_client(server, tmp_path / "cache")), env, task,
                           tmp_path / "run", iterations=3)  # fmt: skip
         assert server.count() == 5
@@ -170,7 +151,7 @@ def test_static_prompts_sample_without_history(tmp_path: Path, task: TaskDescrip
     sets = {1: "person\nleg", 2: "arm\nball", 3: "person\nfloor"}
     with FakeOpenAIServer(lambda r: sets[r["seed"]]) as server:
         policy = StaticPromptPolicy(make_client(server, tmp_path / "cache"))
-        env = ToyEnv()
+        env = toy_env()
         result = run_icrl(policy, env, task, tmp_path / "run", iterations=3)
         requests = server.chat_requests()
         with pytest.raises(ValueError, match="temperature"):
@@ -196,7 +177,7 @@ def test_prompt_pool_enumerates_then_combines(tmp_path: Path, task: TaskDescript
 
     with FakeOpenAIServer(handler) as server:
         policy = PromptPoolPolicy(make_client(server, tmp_path / "cache"), combinations=3)
-        env = ToyEnv()
+        env = toy_env()
         result = run_icrl(policy, env, task, tmp_path / "run", iterations=3)
         assert server.count() == 2
         combos_prompt = server.chat_requests()[1].text
@@ -229,7 +210,7 @@ def test_prompt_names_the_detector_that_makes_the_maps(
     records = [VideoRecord(f"v{i}", f"v{i}.mp4", c, i) for i, c in enumerate(USEFUL)]
     env = TrainEnvironment(Manifest(records, list(USEFUL)), Manifest(records, list(USEFUL)), store)
     assert env.detector == label
-    env.evaluate = ToyEnv().evaluate  # type: ignore[method-assign]  # no training here
+    env.evaluate = toy_env().evaluate  # type: ignore[method-assign]  # no training here
     default = TaskDescription("toy", list(USEFUL), max_objects=4)  # detector: Grounded SAM2
     assert default.detector == "Grounded SAM2"
     with FakeOpenAIServer(lambda r: agent_reply(first_user_text(r))) as server:
@@ -246,7 +227,7 @@ def test_prompt_names_the_detector_that_makes_the_maps(
 
 
 def test_a_detector_name_chosen_by_the_caller_is_kept(tmp_path: Path) -> None:
-    env = ToyEnv()
+    env = toy_env()
     env.detector = "OWLv2"  # type: ignore[attr-defined]
     task = TaskDescription("toy", list(USEFUL), detector="my detector", max_objects=4)
     with FakeOpenAIServer(lambda r: agent_reply(first_user_text(r))) as server:

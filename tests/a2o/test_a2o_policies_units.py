@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pytest
+from a2o_testkit import ToyEnv
 
 from actionbias.a2o.concepts import ConceptParseError, parse_concepts
 from actionbias.a2o.loop import run_icrl
@@ -171,27 +172,7 @@ USEFUL = {"jump": ["person", "leg", "floor"], "throw": ["arm", "ball", "hand"]}
 VOCAB = ["chair", "person", "lamp", "leg", "cup", "arm", "floor", "ball", "hand", "sky", "car"]
 
 
-@dataclass
-class Reward:
-    accuracy: float
-    classwise: dict[str, float]
-    weights: str | None = None
-    seconds: float = 0.0
-    extra: dict = field(default_factory=dict)
-
-
-class ToyEnv:
-    def __init__(self) -> None:
-        self.classes = list(USEFUL)
-        self.calls: list[list[str]] = []
-
-    def evaluate(self, objects, trial_dir: Path) -> Reward:
-        self.calls.append(list(objects))
-        cw = {
-            c: max(0.0, len(set(objects) & set(u)) / len(u) - 0.02 * len(objects))
-            for c, u in USEFUL.items()
-        }
-        return Reward(sum(cw.values()) / len(cw), cw)
+toy_env = partial(ToyEnv, USEFUL, penalty=0.02)
 
 
 @pytest.mark.parametrize("strategy", ["greedy", "evolutionary"])
@@ -199,7 +180,7 @@ def test_search_improves_is_deterministic_and_never_repeats(tmp_path: Path, stra
     task = TaskDescription("toy", list(USEFUL), max_objects=5)
     runs = []
     for k in range(2):
-        env = ToyEnv()
+        env = toy_env()
         policy = SearchPolicy(VOCAB, strategy, seed=3, initial_size=2)
         result = run_icrl(policy, env, task, tmp_path / f"{strategy}{k}", iterations=12)
         runs.append(env.calls)
@@ -215,7 +196,7 @@ def test_search_improves_is_deterministic_and_never_repeats(tmp_path: Path, stra
         assert summary["policy"]["label"] == "offline search, not an LLM"
     assert runs[0] == runs[1]
     if strategy == "evolutionary":
-        other = ToyEnv()
+        other = toy_env()
         run_icrl(SearchPolicy(VOCAB, strategy, seed=4, initial_size=2), other, task,
                  tmp_path / "seed4", iterations=12)  # fmt: skip
         assert other.calls != runs[0]
