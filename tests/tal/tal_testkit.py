@@ -17,31 +17,12 @@ from actionbias.tal.language.trainer import TALBatch
 from actionbias.tal.train import build_detector
 
 
-def tiny_detector(
-    in_dim: int,
-    num_classes: int,
-    *,
-    width: int = 8,
-    window: int = 3,
-    heads: int = 1,
-    downsample_blocks: int = 1,
-    max_seq_len: int = 32,
-    **options: Any,
-) -> Any:
-    """An ActionFormer small enough for a CPU test: one stem block, every width `width`."""
-    return build_detector(
-        in_dim,
-        num_classes,
-        embed_dim=width,
-        fpn_dim=width,
-        head_dim=width,
-        window=window,
-        heads=heads,
-        stem_blocks=1,
-        downsample_blocks=downsample_blocks,
-        max_seq_len=max_seq_len,
-        **options,
-    )
+def tiny_detector(in_dim: int, num_classes: int, width: int = 8, **options: Any) -> Any:
+    """An ActionFormer small enough for a CPU test: one stem block, every width `width`;
+    `options` override its window (3), heads (1), downsample blocks (1), length (32)."""
+    shape = {"embed_dim": width, "fpn_dim": width, "head_dim": width, "window": 3, "heads": 1}
+    shape |= {"stem_blocks": 1, "downsample_blocks": 1, "max_seq_len": 32}
+    return build_detector(in_dim, num_classes, **(shape | options))
 
 
 def padded_features(
