@@ -16,9 +16,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from actionbias.report.markup import Column, figure, join, table, tag
+from actionbias.report.markup import Column, Section, figure, how, join, table, tag
 from actionbias.report.plots import data_uri, png_bytes
-from actionbias.report.sections import Section, how
 
 ROW_TITLES = {
     "plain": "plain recogniser (no maps)",

@@ -22,11 +22,10 @@ from matplotlib.figure import Figure
 from actionbias import __version__
 from actionbias.fileio import atomic_write_text
 from actionbias.prompting.loop import PromptRecord, TuningResult, load_tuning
-from actionbias.report.markup import Column, Markup, figure, join, table, tag
+from actionbias.report.markup import Column, Markup, Section, figure, how, join, table, tag
 from actionbias.report.numbers import pct
 from actionbias.report.page import html_document
 from actionbias.report.plots import OKABE_ITO, data_uri, plain, png_bytes
-from actionbias.report.sections import Section, how
 
 MANUAL_MARKERS = {"neutral": "s", "prefixed": "D", "human": "^", "background": "v"}
 MANUAL_NAMES = {

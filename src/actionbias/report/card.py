@@ -17,10 +17,9 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from actionbias.fileio import atomic_write_text
-from actionbias.report.markup import Column, Markup, figure, table, tag
+from actionbias.report.markup import Column, Markup, Section, figure, how, table, tag
 from actionbias.report.page import html_document
 from actionbias.report.plots import OKABE_ITO, _chance, _style_axes, data_uri, png_bytes
-from actionbias.report.sections import Section, how
 
 _BARS = (
     ("scene_only", "test_accuracy", "scene only (background clips)"),

@@ -100,3 +100,17 @@ def figure(uri: str, alt: str, caption: object | None = None, cls: str | None = 
     if caption is not None:
         parts.append(tag("figcaption", caption))
     return tag("figure", *parts, cls=cls)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One titled part of a report page; ``id`` is its anchor."""
+
+    id: str
+    title: str
+    body: Markup
+
+
+def how(text: object) -> Markup:
+    """The "how to read this" line a section opens with: readers arrive without the paper."""
+    return tag("p", tag("strong", "How to read this: "), text, cls="how")

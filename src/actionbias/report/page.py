@@ -17,16 +17,14 @@ from typing import Any
 from actionbias import __version__
 from actionbias.fileio import atomic_write_text
 from actionbias.report.aggregate import baseline_runs
-from actionbias.report.markup import Markup, join, tag
+from actionbias.report.cells import Styles
+from actionbias.report.comparisons import compare_section, study_section
+from actionbias.report.markup import Markup, Section, join, tag
+from actionbias.report.provenance import provenance_section
 from actionbias.report.runs import ReportRun, label_runs, load_run
 from actionbias.report.sections import (
-    Section,
-    Styles,
     class_section,
-    compare_section,
     headline,
-    provenance_section,
-    study_section,
     swap_section,
     sweep_section,
 )

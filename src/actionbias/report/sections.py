@@ -1,115 +1,39 @@
-"""The report's sections, each a function from loaded runs to escaped HTML.
+"""The report's sections about each run's figures: headline, swap, classes, frame sweep.
 
 A section whose inputs are absent (no swap rows, no sweep, no tags, no
 baseline) returns None and is left out, so the same code reports a single
 CLIP audit and the full ten-model demo. Each section opens with one "how to
 read this" line, because readers arrive from a link without the paper open.
+
+The sections that compare runs are in `actionbias.report.comparisons`, the
+provenance section in `actionbias.report.provenance`, and the notation they all
+share in `actionbias.report.cells`.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from actionbias.report import plots
-from actionbias.report.aggregate import (
-    STUDY_METRICS,
-    StudyTable,
-    augment_of,
-    baseline_runs,
-    frame_sweeps,
-    model_key,
-    pair_with_baseline,
-    paired,
-    study_table,
+from actionbias.report.aggregate import frame_sweeps
+from actionbias.report.cells import (
+    CHANCE_LINE,
+    FIGURE_ORDER,
+    METRIC_TIPS,
+    METRIC_TITLES,
+    Styles,
+    chance_text,
+    common_chance,
+    estimate_cell,
+    interval,
+    swatch,
 )
-from actionbias.report.markup import Column, Markup, esc, figure, join, table, tag
-from actionbias.report.numbers import MISSING, ci_text, mean_pm_text, p_text, pct
+from actionbias.report.markup import Column, Markup, Section, figure, how, join, table, tag
+from actionbias.report.numbers import MISSING, ci_text, pct
 from actionbias.report.runs import ReportRun
 
-SKIPPED_SHOWN = 20
-FIGURE_ORDER = ("test", "shacc", "sberr", "other", "mimetic")
 CLASS_EXTREMES = 5
-
-METRIC_TITLES = {
-    "test": "In-dist. top\u20111",
-    "shacc": "SHAcc ↑",
-    "sberr": "SBErr ↓",
-    "other": "Other",
-    "mimetic": "Mimetics ↑",
-}
-METRIC_TIPS = {
-    "test": "top-1 accuracy on the in-distribution test videos (higher is better)",
-    "shacc": "swap videos predicted as the human's class (higher is better)",
-    "sberr": "swap videos predicted as the background's class (lower is better)",
-    "other": "swap videos predicted as neither (includes no-answer)",
-    "mimetic": "top-1 accuracy on mimed actions without their scene (higher is better)",
-}
-
-
-@dataclass(frozen=True)
-class Section:
-    id: str
-    title: str
-    body: Markup
-
-
-def how(text: object) -> Markup:
-    return tag("p", tag("strong", "How to read this: "), text, cls="how")
-
-
-def estimate_cell(estimate: dict[str, Any] | None, signed: bool = False) -> Markup:
-    value, ci = ci_text(estimate, signed)
-    parts: list[object] = [tag("span", value, cls="v")]
-    if ci:
-        parts.append(tag("span", ci, cls="ci"))
-    return join(parts)
-
-
-def swatch(style: plots.Style) -> Markup:
-    """A small coloured box tying a table row to the model's colour in the plots."""
-    return tag("span", "", cls="swatch", style=f"background:{style.colour}")
-
-
-def chance_text(run: ReportRun) -> str:
-    chance = run.chance
-    if chance is None:
-        return MISSING
-    if run.protocol == "mcq":
-        return f"{pct(chance)} (1 of 5)"
-    return f"{pct(chance)} (1/{run.num_classes})"
-
-
-def common_chance(runs: Sequence[ReportRun]) -> float | None:
-    """The chance level when every run shares it (same protocol and class count), else None."""
-    values = {run.chance for run in runs}
-    return values.pop() if len(values) == 1 else None
-
-
-CHANCE_LINE = (
-    "Chance is 1/N for the all-classes protocol over N classes and 20 % for the "
-    "5-choice multiple-choice (MCQ) protocol"
-)
-
-
-class Styles:
-    """The report's palette, keyed by model (tags.model, else name), variant by augment."""
-
-    def __init__(self, runs: Sequence[ReportRun]):
-        self.palette = plots.Palette()
-        for run in runs:
-            self.of(run)
-
-    def of(self, run: ReportRun) -> plots.Style:
-        return self.palette.style(model_key(run), augment_of(run))
-
-
-def _interval(estimate: dict[str, Any] | None) -> plots.Interval:
-    if not estimate or estimate.get("value") is None:
-        return plots.Interval(float("nan"))
-    return plots.Interval(float(estimate["value"]), estimate.get("low"), estimate.get("high"))
 
 
 # --------------------------------------------------------------------------- 1 headline
@@ -172,6 +96,21 @@ def headline(runs: Sequence[ReportRun], styles: Styles) -> Section:
     return Section("headline", "Results", body)
 
 
+def resampled_text(run: ReportRun) -> str:
+    """The swap group's resampled unit and clip counts, and its no-person videos set apart."""
+    found = run.swap_group()
+    if not found:
+        return "video"
+    plan = found[1].get("resampling") or {}
+    unit = str(plan.get("unit") or "video")
+    counts = [f"{plan[k]} {k.replace('_', ' ')}s" for k in unit.split(" x ") if k in plan]
+    text = unit.replace("_", " ") + (f" ({', '.join(counts)})" if counts else "")
+    apart = found[1].get("no_person")
+    if isinstance(apart, dict) and apart.get("n"):
+        text += f"; {apart['n']} no-person videos apart"
+    return text
+
+
 # --------------------------------------------------------------------------- 2 swap
 
 
@@ -181,8 +120,8 @@ def swap_section(runs: Sequence[ReportRun], styles: Styles) -> Section | None:
         return None
     labels = [r.label for r in swap_runs]
     run_styles = [styles.of(r) for r in swap_runs]
-    shacc = [_interval(r.figure("shacc")) for r in swap_runs]
-    sberr = [_interval(r.figure("sberr")) for r in swap_runs]
+    shacc = [interval(r.figure("shacc")) for r in swap_runs]
+    sberr = [interval(r.figure("sberr")) for r in swap_runs]
     chance = common_chance(swap_runs)
     bars = plots.data_uri(plots.swap_bars(labels, run_styles, shacc, sberr, chance))
     scatter = plots.data_uri(plots.swap_scatter(labels, run_styles, shacc, sberr, chance))
@@ -223,7 +162,7 @@ def _class_rows(group: dict[str, Any]) -> list[plots.ClassBar]:
             plots.ClassBar(
                 str(row.get("class")),
                 int(row.get("n", 0)),
-                _interval(row.get("sberr")),
+                interval(row.get("sberr")),
                 float(row.get("shacc", {}).get("value") or 0.0),
             )
         )
@@ -339,8 +278,8 @@ def sweep_section(runs: Sequence[ReportRun], styles: Styles) -> Section | None:
             line.label,
             styles.of(line.runs[0]),
             line.frames,
-            [_interval(r.figure("shacc")) for r in line.runs],
-            [_interval(r.figure("sberr")) for r in line.runs],
+            [interval(r.figure("shacc")) for r in line.runs],
+            [interval(r.figure("sberr")) for r in line.runs],
         )
         for line in lines
     ]
@@ -375,317 +314,3 @@ def sweep_section(runs: Sequence[ReportRun], styles: Styles) -> Section | None:
         ]
     )
     return Section("sweep", "Frame-count sweep", body)
-
-
-# --------------------------------------------------------------------------- 5 study
-
-
-def _augment_title(augment: str) -> str:
-    return "no aug." if augment == "none" else f"+ {augment}"
-
-
-def _study_cell(st: StudyTable, model: str, augment: str, metric: str, ref: str | None) -> Markup:
-    cell = st.cell(model, augment, metric)
-    if cell.n == 0:
-        return esc(MISSING)
-    if cell.n == 1:
-        out = estimate_cell(cell.estimates[0])
-        value = cell.estimates[0].get("value")
-    else:
-        summary = cell.seeds()
-        text, pm = mean_pm_text(summary)
-        out = join([tag("span", text, cls="v"), tag("span", pm, cls="ci")])
-        value = summary.mean if summary else None
-    if ref is not None and ref != model and value is not None:
-        base = st.cell(ref, augment, metric)
-        base_summary = base.seeds()
-        if base_summary is not None:
-            out = join(
-                [out, tag("span", f"({pct(value - base_summary.mean, signed=True)})", cls="delta")]
-            )
-    return out
-
-
-def study_section(
-    runs: Sequence[ReportRun], styles: Styles, baseline: str | None
-) -> Section | None:
-    ref_model = None
-    if baseline is not None:
-        base = [r for r in runs if baseline in (r.name, r.label) and "model" in r.tags]
-        ref_model = model_key(base[0]) if base else None
-    st = study_table(runs, ref_model)
-    if st is None:
-        return None
-    header = [(Markup(""), 1)]
-    header += [(f"{METRIC_TITLES[m]} (%)", len(st.augments)) for m in STUDY_METRICS]
-    columns = [Column("Model")]
-    for metric in STUDY_METRICS:
-        columns += [Column(_augment_title(a), True, METRIC_TIPS[metric]) for a in st.augments]
-    style_runs = {model_key(r): r for r in reversed(runs) if "model" in r.tags}
-    rows = []
-    for model in st.models:
-        counts = sorted({len(st.seeds.get((model, a), [])) for a in st.augments} - {0})
-        seeds_note = f" · {'/'.join(map(str, counts))} seeds" if counts and counts != [1] else ""
-        row: list[object] = [
-            join(
-                [
-                    swatch(styles.of(style_runs[model])),
-                    tag("span", model, cls="run-name"),
-                    tag("span", seeds_note, cls="ci"),
-                ]
-            )
-        ]
-        for metric in STUDY_METRICS:
-            row += [_study_cell(st, model, a, metric, ref_model) for a in st.augments]
-        rows.append(row)
-    if st.multi_seed:
-        spread = (
-            "Cells with several seeds show the mean over seeds ± the half-width of a 95 % "
-            "Student t interval (n seeds given per model); single-seed cells show the "
-            "bootstrap interval over videos in brackets."
-        )
-    else:
-        spread = (
-            "Each cell is one trained model; brackets are 95 % bootstrap intervals over videos."
-        )
-    delta = (
-        f" In parentheses: the change from {ref_model} at the same augmentation "
-        "(percentage points)."
-        if ref_model
-        else ""
-    )
-    body = join(
-        [
-            how(
-                "the paper's Table 2 / Table 3 analogue: one row per model, each metric without "
-                "and with training augmentation side by side. In-distribution top-1, SHAcc and "
-                f"Mimetics: higher is better; SBErr: lower is better. {spread}{delta}"
-            ),
-            table(columns, rows, header_rows=[header]),
-        ]
-    )
-    return Section("study", "Mitigation study (Table 2 / 3)", body)
-
-
-# --------------------------------------------------------------------------- 6 compare
-
-
-def resampled_text(run: ReportRun) -> str:
-    """The swap group's resampled unit and clip counts, and its no-person videos set apart."""
-    found = run.swap_group()
-    if not found:
-        return "video"
-    plan = found[1].get("resampling") or {}
-    unit = str(plan.get("unit") or "video")
-    counts = [f"{plan[k]} {k.replace('_', ' ')}s" for k in unit.split(" x ") if k in plan]
-    text = unit.replace("_", " ") + (f" ({', '.join(counts)})" if counts else "")
-    apart = found[1].get("no_person")
-    if isinstance(apart, dict) and apart.get("n"):
-        text += f"; {apart['n']} no-person videos apart"
-    return text
-
-
-def _diff_cell(result: dict[str, Any] | None, lower_is_better: bool) -> Markup:
-    if not result:
-        return esc(MISSING)
-    diff = result.get("difference", {})
-    value = diff.get("value")
-    p_boot, p_mc = result.get("p_bootstrap"), result.get("p_mcnemar")
-    # McNemar is not available when two crossed source factors repeat: the paired
-    # bootstrap (over the same clusters) then decides alone.
-    significant = p_boot is not None and max(p_boot, 0.0 if p_mc is None else p_mc) < 0.05
-    verdict = None
-    if significant and value:
-        better = (value < 0) if lower_is_better else (value > 0)
-        verdict = "better" if better else "worse"
-    return join(
-        [
-            estimate_cell(diff, signed=True),
-            tag(
-                "span",
-                f"p {p_text(p_boot)} · {p_text(p_mc)}",
-                cls="pval",
-                title=f"p-values: paired bootstrap · McNemar ({result.get('mcnemar', 'exact')})",
-            ),
-            tag("span", verdict, cls=f"verdict {verdict}") if verdict else "",
-        ]
-    )
-
-
-def compare_section(
-    runs: Sequence[ReportRun], styles: Styles, baseline: str | None
-) -> Section | None:
-    if baseline is None:
-        return None
-    bases = baseline_runs(runs, baseline)
-    base_ids = {id(b) for b in bases}
-    columns = [
-        Column("Run"),
-        Column("Baseline run"),
-        Column("Shared videos", True),
-        Column("Δ in-dist. top-1 (pp)", True),
-        Column("Δ SHAcc (pp)", True),
-        Column("Δ SBErr (pp)", True),
-    ]
-    rows = []
-    other_protocol = []
-    for run in runs:
-        if id(run) in base_ids:
-            continue
-        if run.protocol != bases[0].protocol:
-            other_protocol.append(run.label)
-            continue
-        base = pair_with_baseline(run, bases)
-        result = paired(run, base)
-        groups = result.get("groups", {})
-        test = run.in_distribution()
-        swap = run.swap_group()
-        top1 = groups.get(test[0], {}).get("top1") if test else None
-        swap_g = groups.get(swap[0], {}) if swap else {}
-        rows.append(
-            [
-                join([swatch(styles.of(run)), tag("span", run.label, cls="run-name")]),
-                base.label,
-                result.get("shared_videos", 0),
-                _diff_cell(top1, lower_is_better=False),
-                _diff_cell(swap_g.get("shacc"), lower_is_better=False),
-                _diff_cell(swap_g.get("sberr"), lower_is_better=True),
-            ]
-        )
-    if not rows and not other_protocol:
-        return None
-    skipped_note = (
-        tag(
-            "p",
-            f"Not compared (protocol other than the baseline's “{bases[0].protocol}”): ",
-            ", ".join(other_protocol),
-            ".",
-            cls="muted",
-        )
-        if other_protocol
-        else ""
-    )
-    body = join(
-        [
-            how(
-                f"each run minus the baseline run “{baseline}” on the videos both scored, in "
-                "percentage points with the 95 % paired-bootstrap interval; under it the "
-                "p-values of the paired bootstrap · McNemar tests (exact; cluster-adjusted where "
-                "swap videos share a human or background clip; not available, –, where both "
-                "repeat, and the bootstrap, over the same clips, decides alone). A difference is "
-                "marked better/worse only when both are below 0.05; for SBErr a negative "
-                "difference is the improvement."
-            ),
-            table(columns, rows) if rows else "",
-            skipped_note,
-        ]
-    )
-    return Section("compare", f"Paired comparisons with {baseline}", body)
-
-
-# --------------------------------------------------------------------------- 7 provenance
-
-
-def _skipped_block(run: ReportRun) -> Markup:
-    if not run.skipped and not run.skipped_count:
-        return tag("p", "No video was skipped.", cls="muted")
-    reasons = run.skip_reasons()
-    if not reasons and isinstance(run.metrics.get("skipped_reasons"), dict):
-        reasons = [(str(k), int(v)) for k, v in run.metrics["skipped_reasons"].items()]
-    parts: list[object] = [
-        tag("p", f"{run.skipped_count} video(s) skipped as unreadable, by reason:"),
-        table(
-            [Column("Reason"), Column("Videos", True)],
-            [[reason, count] for reason, count in reasons],
-            cls="data compact",
-        ),
-    ]
-    if run.skipped:
-        shown = run.skipped[:SKIPPED_SHOWN]
-        more = len(run.skipped) - len(shown)
-        items = [
-            tag(
-                "li",
-                tag("code", item.id),
-                " ",
-                tag("span", item.path, cls="muted"),
-                " — ",
-                item.reason,
-            )
-            for item in shown
-        ]
-        if more:
-            items.append(tag("li", f"… and {more} more (skipped.jsonl)", cls="muted"))
-        parts.append(tag("ul", *items, cls="skips"))
-    return join(parts)
-
-
-PROMPT_WORDS = {
-    "label": "the raw class label (the paper's protocol)",
-    "authors": "the model authors' templates",
-}
-
-
-def provenance_section(
-    runs: Sequence[ReportRun], styles: Styles, version: str, created: str
-) -> Section:
-    blocks = []
-    for run in runs:
-        facts = [
-            ("Folder", tag("code", str(run.path))),
-            ("Model", json.dumps(run.config.get("model"), sort_keys=True, ensure_ascii=False)),
-            ("actionbias version", run.config.get("actionbias_version", MISSING)),
-            ("Created", run.config.get("created", MISSING)),
-        ]
-        space = run.config.get("label_space")
-        if isinstance(space, dict):
-            facts.append(
-                (
-                    "Label space",
-                    f"{space.get('name')} ({space.get('classes')} classes; {space.get('reason')})",
-                )
-            )
-        prompts = (run.config.get("model") or {}).get("prompts")
-        if prompts:
-            facts.append(("Zero-shot prompts", PROMPT_WORDS.get(prompts, f"template {prompts!r}")))
-        sources = run.metrics.get("answer_sources")
-        if isinstance(sources, dict) and sources:
-            facts.append(("Answer sources", ", ".join(f"{k}: {v}" for k, v in sources.items())))
-        errors = run.metrics.get("errors")
-        if isinstance(errors, int) and errors:
-            facts.append(("Failed model calls", tag("span", errors, cls="warn")))
-        config_text = json.dumps(run.config, indent=2, sort_keys=True, ensure_ascii=False)
-        blocks.append(
-            tag(
-                "details",
-                tag(
-                    "summary",
-                    swatch(styles.of(run)),
-                    tag("span", run.label, cls="run-name"),
-                    tag(
-                        "span", f" — {run.videos} videos, {run.skipped_count} skipped", cls="muted"
-                    ),
-                ),
-                tag("dl", *(join([tag("dt", k), tag("dd", v)]) for k, v in facts), cls="facts"),
-                _skipped_block(run),
-                tag("details", tag("summary", "config.json"), tag("pre", config_text), cls="inner"),
-            )
-        )
-    body = join(
-        [
-            how(
-                "what produced each run: its folder, model, software version and full resolved "
-                "config, and every video that could not be read (skipped videos are not in the "
-                "figures above; they are counted, never silently dropped)."
-            ),
-            *blocks,
-            tag(
-                "p",
-                f"Report written by actionbias {version}",
-                " · ",
-                tag("span", f"created {created}", cls="created"),
-                cls="muted",
-            ),
-        ]
-    )
-    return Section("provenance", "Provenance", body)
