@@ -31,7 +31,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import lightning as L
 import torch
@@ -63,12 +63,6 @@ class Reward:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
-
-
-class Environment(Protocol):
-    classes: list[str]
-
-    def evaluate(self, objects: Sequence[str], trial_dir: Path) -> Reward: ...
 
 
 class TrainEnvironment:

@@ -84,10 +84,6 @@ class RenderedClip:
     mask_ids: dict[str, list[int]]
     _masks: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
-    @property
-    def mask_names(self) -> list[str]:
-        return list(self.mask_ids)
-
     def mask(self, name: str) -> np.ndarray:
         if self._masks is not None:
             return self._masks[name]
