@@ -40,7 +40,8 @@ def _sync(device: torch.device) -> None:
 
 def _demo_step_ms(kind: str, threads: int, steps: int) -> float:
     """Mean ms of one training step at the quick demo's sizes (`kind` vision-only/actionvlm)."""
-    from actionbias.tal.demo import build_model, demo_settings
+    from actionbias.tal.demo_settings import demo_settings
+    from actionbias.tal.demo_training import build_demo_model
     from actionbias.tal.language.trainer import (
         VISION,
         VISION_LANGUAGE,
@@ -52,7 +53,7 @@ def _demo_step_ms(kind: str, threads: int, steps: int) -> float:
     settings = demo_settings(quick=True)
     classes, in_dim, length, batch = 6, 256, 32, settings.batch_size
     with torch_threads(threads):
-        model = build_model(kind, in_dim, classes, settings, seed=0)
+        model = build_demo_model(kind, in_dim, classes, settings, seed=0)
         opt = build_optimizer(model, settings.lr, settings.weight_decay)
         trainer = ActionVLMTrainer(model, opt, classes)
         g = torch.Generator().manual_seed(0)
