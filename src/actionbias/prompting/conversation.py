@@ -26,7 +26,7 @@ from actionbias.prompting.objective import Objective
 from actionbias.prompting.optimizer import (
     CORRECTION,
     OptimizerBase,
-    Proposal,
+    StepInputs,
     Tried,
     Turn,
 )
@@ -127,15 +127,6 @@ class ConversationOptimizer(OptimizerBase):
     # Kept verbatim: the next steps replay the dialogue from these replies.
     reply_chars = None
 
-    def propose(
-        self,
-        tried: Sequence[Tried],
-        objective: Objective,
-        top_k: int,
-        step: int,
-        *,
-        seeds: Sequence[Tried] = (),
-        turns: Sequence[Turn] = (),
-    ) -> Proposal:
-        messages = dialogue(seeds, turns, objective, self.answer_instruction)
-        return self._ask(messages, tried, step)
+    def messages(self, step: StepInputs) -> list[dict[str, Any]]:
+        """The whole dialogue so far (``top_k`` is not used)."""
+        return dialogue(step.seeds, step.turns, step.objective, self.answer_instruction)

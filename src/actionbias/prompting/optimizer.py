@@ -162,6 +162,20 @@ def parse_proposal(text: str | None, tried: Sequence[str] = ()) -> str:
     return instruction
 
 
+@dataclass(frozen=True)
+class StepInputs:
+    """What an optimiser may be shown at one step; each mode uses its part of it."""
+
+    tried: Sequence[Tried]
+    """Every scored instruction so far (seeds first)."""
+    objective: Objective
+    top_k: int
+    seeds: Sequence[Tried]
+    """The hand-written prompts' scores the search starts from."""
+    turns: Sequence[Turn]
+    """The earlier steps' replies and scores (the conversation so far)."""
+
+
 class OptimizerBase:
     """What both optimiser modes hold: the client, sampling settings and retry count."""
 
@@ -228,6 +242,29 @@ class OptimizerBase:
         log.warning("step %d: no usable proposal after %d replies; skipped", step, self.attempts)
         return proposal
 
+    def propose(
+        self,
+        tried: Sequence[Tried],
+        objective: Objective,
+        top_k: int,
+        step: int,
+        *,
+        seeds: Sequence[Tried] = (),
+        turns: Sequence[Turn] = (),
+    ) -> Proposal:
+        """One step: a valid new instruction, or None after ``attempts`` unusable replies.
+
+        `LLMError` (the endpoint failing after the client's retries) propagates:
+        that is an outage to resume from, not a bad proposal to skip. What the
+        optimiser is sent is the mode's `messages`.
+        """
+        inputs = StepInputs(tried, objective, top_k, seeds, turns)
+        return self._ask(self.messages(inputs), tried, step)
+
+    def messages(self, step: StepInputs) -> list[dict[str, Any]]:
+        """The request of one step, before any correction (each mode says its own)."""
+        raise NotImplementedError(f"{type(self).__name__} sends no request")
+
     @property
     def spec(self) -> dict[str, Any]:
         """What identifies the optimiser in a run's config (not the URL: servers move)."""
@@ -252,26 +289,11 @@ class Optimizer(OptimizerBase):
 
     mode = "opro"
 
-    def propose(
-        self,
-        tried: Sequence[Tried],
-        objective: Objective,
-        top_k: int,
-        step: int,
-        *,
-        seeds: Sequence[Tried] = (),
-        turns: Sequence[Turn] = (),
-    ) -> Proposal:
-        """One step: a valid new instruction, or None after ``attempts`` unusable replies.
-
-        `LLMError` (the endpoint failing after the client's retries) propagates:
-        that is an outage to resume from, not a bad proposal to skip. ``seeds``
-        and ``turns`` (the conversation so far) are not used: each OPRO step
-        starts a fresh request from the scored instructions in ``tried``.
-        """
-        request = meta_prompt(tried, objective, top_k, self.answer_instruction)
-        messages: list[dict[str, Any]] = [{"role": "user", "content": request}]
-        return self._ask(messages, tried, step)
+    def messages(self, step: StepInputs) -> list[dict[str, Any]]:
+        """A fresh request from the best ``top_k`` scored instructions (``seeds`` and
+        ``turns``, the conversation so far, are not used)."""
+        request = meta_prompt(step.tried, step.objective, step.top_k, self.answer_instruction)
+        return [{"role": "user", "content": request}]
 
 
 __all__ = [
@@ -281,6 +303,7 @@ __all__ = [
     "Optimizer",
     "Proposal",
     "ProposalError",
+    "StepInputs",
     "Tried",
     "Turn",
     "format_history",
