@@ -10,6 +10,7 @@ hand-held objects are not part of the "person" mask, so their pixels are exclude
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -44,12 +45,17 @@ def _object_pixels(synthact: Path, mask_path: str) -> np.ndarray:
     return pixels
 
 
-def test_alpha_swap_with_oracle_masks_equals_the_exact_swap_render(synthact: Path) -> None:
+def _swaps_with_humans(synthact: Path) -> list[tuple[Any, Any]]:
+    """Each swap record with the test record of its human clip."""
     manifests = synth.read_synthact(synthact)
     tests = {r.extras["hat_key"]: r for r in manifests["test"]}
+    return [(r, tests[r.extras["human_clip"]]) for r in manifests["swap"]]
+
+
+def test_alpha_swap_with_oracle_masks_equals_the_exact_swap_render(synthact: Path) -> None:
+    swaps = _swaps_with_humans(synthact)
     checked = 0
-    for record in manifests["swap"]:
-        human = tests[record.extras["human_clip"]]
+    for record, human in swaps:
         background = read_all_frames(synthact / "hat" / "inp" / record.extras["background_clip"])
         frames = read_all_frames(human.extras["ori_dir"]).frames
         masks = load_oracle_masks(human.extras["mask_path"])
@@ -59,15 +65,12 @@ def test_alpha_swap_with_oracle_masks_equals_the_exact_swap_render(synthact: Pat
         np.testing.assert_array_equal(composed.frames[keep], exact[keep])
         assert composed.has_person
         checked += 1
-    assert checked == len(manifests["swap"]) > 0
+    assert checked == len(swaps) > 0
 
 
 def test_hat_swap_equals_the_exact_render_when_no_shift_is_needed(synthact: Path) -> None:
-    manifests = synth.read_synthact(synthact)
-    tests = {r.extras["hat_key"]: r for r in manifests["test"]}
     unshifted = 0
-    for record in manifests["swap"]:
-        human = tests[record.extras["human_clip"]]
+    for record, human in _swaps_with_humans(synthact):
         seg_b = synthact / "hat" / "seg" / record.extras["background_clip"]
         inp_b = synthact / "hat" / "inp" / record.extras["background_clip"]
         result = hat_swap(

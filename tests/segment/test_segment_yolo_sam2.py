@@ -10,6 +10,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -169,11 +170,16 @@ def test_prompt_and_mask_geometry_follow_the_frame_size() -> None:
     assert masks[0, :, :18].min() > 0.99 and masks[0, :, 22:].max() < 0.01
 
 
+def _segmenter(tiny_models: tuple[str, str], **options: Any) -> Any:
+    """The yolo-sam2 backend on the tiny random-weight models."""
+    detector, sam2 = tiny_models
+    return build_segmenter("yolo-sam2", detector=detector, sam2=sam2, **options)
+
+
 def test_tiny_detector_finds_a_box_inside_the_frame(
     tiny_models: tuple[str, str], clip: np.ndarray
 ) -> None:
-    detector, sam2 = tiny_models
-    segmenter = build_segmenter("yolo-sam2", detector=detector, sam2=sam2, score_threshold=0.0)
+    segmenter = _segmenter(tiny_models, score_threshold=0.0)
     found = segmenter.detect_first_person(clip)
     assert found is not None and found.frame == 0
     x0, y0, x1, y1 = found.box
@@ -184,8 +190,7 @@ def test_tiny_detector_finds_a_box_inside_the_frame(
 def test_segment_tracks_every_frame_and_returns_soft_masks(
     tiny_models: tuple[str, str], clip: np.ndarray
 ) -> None:
-    detector, sam2 = tiny_models
-    with build_segmenter("yolo-sam2", detector=detector, sam2=sam2, score_threshold=0.0) as seg:
+    with _segmenter(tiny_models, score_threshold=0.0) as seg:
         masks = seg.segment(clip)
         assert seg.last_detection is not None and seg.last_detection.frame == 0
         assert seg.last_tracked_frames == len(clip)
@@ -198,8 +203,7 @@ def test_segment_tracks_every_frame_and_returns_soft_masks(
 def test_a_person_found_late_is_propagated_back_to_the_first_frame(
     tiny_models: tuple[str, str], clip: np.ndarray, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    detector, sam2 = tiny_models
-    seg = build_segmenter("yolo-sam2", detector=detector, sam2=sam2)
+    seg = _segmenter(tiny_models)
     prompt = PersonBox(2, 0.8, (10.0, 5.0, 40.0, 45.0))
     monkeypatch.setattr(seg, "detect_first_person", lambda frames: prompt)
     masks = seg.segment(clip)
@@ -213,9 +217,8 @@ def test_a_person_found_late_is_propagated_back_to_the_first_frame(
 def test_no_person_detected_gives_all_zero_masks(
     tiny_models: tuple[str, str], clip: np.ndarray
 ) -> None:
-    detector, sam2 = tiny_models
     # Random YOLOS scores sit near 1/3: nothing clears a 0.99 threshold.
-    seg = build_segmenter("yolo-sam2", detector=detector, sam2=sam2, score_threshold=0.99)
+    seg = _segmenter(tiny_models, score_threshold=0.99)
     masks = seg.segment(clip)
     assert seg.last_detection is None and seg.last_tracked_frames == 0
     assert masks.shape == (4, 48, 64) and masks.dtype == np.float32 and not masks.any()

@@ -128,28 +128,21 @@ def hat_key(record: Any) -> str:
     return f"{label}/{record.id}"
 
 
-def _read_frames(record: Any) -> tuple[np.ndarray, np.ndarray, float]:
+def _clip_with_masks(
+    record: Any, segmenter: PersonSegmenter, cache: MaskCache
+) -> tuple[np.ndarray, float, CachedMasks]:
+    """A record's frames, fps and person masks (cached; computed and cached when missing)."""
     from actionbias.video import read_all_frames
 
     clip = read_all_frames(record.path, start=record.start, end=record.end)
-    return clip.frames, np.asarray(clip.indices, dtype=np.int64), float(clip.fps)
-
-
-def _masks_for(
-    record: Any,
-    frames: np.ndarray,
-    indices: np.ndarray,
-    segmenter: PersonSegmenter,
-    cache: MaskCache,
-) -> CachedMasks:
-    """Cached masks of a record, computed and cached when missing."""
+    frames, indices = clip.frames, np.asarray(clip.indices, dtype=np.int64)
     window = {"start": record.start, "end": record.end}
     options = segmenter.options()
     entry = cache.load(record.path, segmenter.name, options, **window)
     if entry is None or entry.num_frames != len(frames):
         masks = segmenter.segment(frames, indices=indices, record=record)
         entry = cache.save(record.path, segmenter.name, options, masks, indices, **window)
-    return entry
+    return frames, float(clip.fps), entry
 
 
 def run_segment(
@@ -220,8 +213,7 @@ def run_inpaint(
                 if inp_dir.is_dir():
                     stats.existing += 1
                 else:
-                    frames, indices, _ = _read_frames(record)
-                    entry = _masks_for(record, frames, indices, segmenter, cache)
+                    frames, _, entry = _clip_with_masks(record, segmenter, cache)
                     seg = np.repeat(entry.masks[..., None], 3, axis=3)
                     write_frame_folder(out / "ori" / key, frames, ext=ext, overwrite=True)
                     write_frame_folder(out / "seg" / key, seg, ext="png", overwrite=True)
@@ -383,8 +375,7 @@ def run_scene_swap(
                 if target.is_file():
                     stats.existing += 1
                 else:
-                    frames, indices, fps = _read_frames(record)
-                    entry = _masks_for(record, frames, indices, segmenter, cache)
+                    frames, fps, entry = _clip_with_masks(record, segmenter, cache)
                     [(_, _, index)] = write_scene_swap_videos(
                         [(key, frames, entry.masks)], scenes, out / "videos", seed, fps
                     )
