@@ -18,28 +18,27 @@ from actionbias.argtypes import (
 from actionbias.errors import BadInputError
 
 
-def test_counts_and_seeds():
+def test_counts_and_fractions_accept():
     assert positive_int("3") == 3 and non_negative_int("0") == 0
-    for parse, bad, message in (
+    assert fraction("0") == 0.0 and fraction("1") == 1.0 and fraction("0.25") == 0.25
+    assert open_fraction("0.25") == 0.25
+
+
+@pytest.mark.parametrize(
+    ("parse", "bad", "message"),
+    [
         (positive_int, "0", "must be >= 1"),
         (non_negative_int, "-1", "must be >= 0"),
         (positive_int, "x", "not an integer"),
-    ):
-        with pytest.raises(argparse.ArgumentTypeError, match=message):
-            parse(bad)
-
-
-def test_fractions_closed_and_open():
-    assert fraction("0") == 0.0 and fraction("1") == 1.0 and fraction("0.25") == 0.25
-    assert open_fraction("0.25") == 0.25
-    for parse, bad, message in (
         (fraction, "1.5", r"must be in \[0, 1\], got 1.5"),
         (fraction, "x", "not a number: 'x'"),
         (open_fraction, "1", "must be between 0 and 1, got 1.0"),
         (open_fraction, "0", "must be between 0 and 1"),
-    ):
-        with pytest.raises(argparse.ArgumentTypeError, match=message):
-            parse(bad)
+    ],
+)
+def test_counts_and_fractions_reject(parse, bad, message):
+    with pytest.raises(argparse.ArgumentTypeError, match=message):
+        parse(bad)
 
 
 def test_shard():
