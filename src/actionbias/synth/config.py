@@ -129,9 +129,13 @@ PRESETS: dict[str, SynthConfig] = {
         hat_splits=SPLITS,
     ),
     # The calibrated benchmark: the first default (below) with scene distributions,
-    # twice the training clips and a shallow depth of field (README, "SynthAct").
+    # twice the training clips, a shallow depth of field and 80 % of the clips in
+    # their class's home set (README, "SynthAct"). Probe on data seeds 5-8 (demo
+    # model and schedule): correlation 0.9 gave swap SHAcc 12 %, SBErr 39 %, mimetic
+    # 15 %; 0.8 gave 18 % / 27 % / 18 % at the same test accuracy (64 %).
     "default": dataclasses.replace(
         _LEGACY,
+        correlation=0.8,
         train=60,
         scene_sets=3,
         home_weight=0.6,
