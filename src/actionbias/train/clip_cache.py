@@ -89,6 +89,8 @@ def load(
 ) -> tuple[list[int], list[DecodedClip], list[tuple[int, str]]] | None:
     """(kept record positions, their clips, skipped (position, reason)), or None on a miss."""
     entry = Path(cache_dir) / key
+    if not (entry / "index.json").is_file():
+        return None  # a plain miss: nobody stored these clips yet
     try:
         index = json.loads((entry / "index.json").read_text(encoding="utf-8"))
         if index.get("format") != FORMAT or index.get("count") != len(records):
