@@ -20,7 +20,7 @@ random scene (paper, Table 3).
 
 from __future__ import annotations
 
-from typing import Any
+from actionbias.lazy import lazy_exports
 
 __all__ = [
     "ClassifierModule",
@@ -81,14 +81,4 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    """Load an export on first use, so that importing `actionbias.train.commands` (the
-    command table `actionbias --help` reads) does not import torch and Lightning."""
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'actionbias.train' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(globals(), _WHERE)
