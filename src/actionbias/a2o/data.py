@@ -71,28 +71,15 @@ class DecodedFrames:
 
 def decode_frames(record: VideoRecord, spec: ClipSpec) -> DecodedFrames:
     """Decode, resize and centre-crop one record exactly like `train.clips.decode_record`."""
-    from actionbias.video import read_clip
+    from actionbias.train.clips import crop_origin, read_spec_clip
 
-    clip = read_clip(
-        record.path,
-        num_frames=spec.num_frames,
-        sampling=spec.sampling,
-        stride=spec.stride,
-        start=record.start,
-        end=record.end,
-        short_side=spec.resize_to,
-    )
+    clip = read_spec_clip(record, spec)
     frames = clip.frames
     height, width = int(frames.shape[1]), int(frames.shape[2])
     top = left = 0
     if spec.crop_size is not None:
         size = spec.crop_size
-        if height < size or width < size:
-            raise BadInputError(
-                f"frames {width}x{height} are smaller than the crop {size}", record.path
-            )
-        # Same rounding as actionbias.video.center_crop (the odd pixel goes bottom/right).
-        top, left = (height - size) // 2, (width - size) // 2
+        top, left = crop_origin(height, width, size, record.path)
         frames = frames[:, top : top + size, left : left + size]
     return DecodedFrames(
         np.ascontiguousarray(frames),

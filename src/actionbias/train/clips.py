@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -85,17 +86,7 @@ def decode_record(
     Raises `BadInputError` (`VideoReadError` for the media itself) for anything
     wrong with this one clip, so a loader can skip it and go on.
     """
-    from actionbias.video import read_clip
-
-    clip = read_clip(
-        record.path,
-        num_frames=spec.num_frames,
-        sampling=spec.sampling,
-        stride=spec.stride,
-        start=record.start,
-        end=record.end,
-        short_side=spec.resize_to,
-    )
+    clip = read_spec_clip(record, spec)
     frames = clip.frames
     mask = None
     if masks is not None:
@@ -108,7 +99,7 @@ def decode_record(
         unit = fit_masks(unit, frames.shape[1], frames.shape[2], record.path)
         mask = np.rint(unit * 255.0).astype(np.uint8)
     if spec.crop_size is not None:
-        top, left = _crop_origin(frames.shape[1], frames.shape[2], spec.crop_size, record.path)
+        top, left = crop_origin(frames.shape[1], frames.shape[2], spec.crop_size, record.path)
         box = (slice(top, top + spec.crop_size), slice(left, left + spec.crop_size))
         frames = frames[:, box[0], box[1]]
         if mask is not None:
@@ -118,7 +109,24 @@ def decode_record(
     )
 
 
-def _crop_origin(height: int, width: int, size: int, source: str) -> tuple[int, int]:
+def read_spec_clip(record: VideoRecord, spec: ClipSpec) -> Any:
+    """The record's frames sampled and resized as ``spec`` says (an `actionbias.video.Clip`),
+    before the crop: the one decode every consumer of a `ClipSpec` shares."""
+    from actionbias.video import read_clip
+
+    return read_clip(
+        record.path,
+        num_frames=spec.num_frames,
+        sampling=spec.sampling,
+        stride=spec.stride,
+        start=record.start,
+        end=record.end,
+        short_side=spec.resize_to,
+    )
+
+
+def crop_origin(height: int, width: int, size: int, source: str) -> tuple[int, int]:
+    """Top-left corner of the centre crop; a frame smaller than the crop is bad input."""
     if height < size or width < size:
         raise BadInputError(f"frames {width}x{height} are smaller than the crop {size}", source)
     # Same rounding as actionbias.video.center_crop (the odd pixel goes bottom/right).
