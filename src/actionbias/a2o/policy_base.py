@@ -32,6 +32,7 @@ from actionbias.a2o.concepts import (
 from actionbias.a2o.task import TaskDescription
 from actionbias.errors import ActionBiasError, BadInputError
 from actionbias.llm import ChatClient, LLMError
+from actionbias.llm.sampling import Sampled
 
 log = logging.getLogger(__name__)
 
@@ -238,7 +239,7 @@ def ask_concepts(
     )
 
 
-class LLMPolicyBase:
+class LLMPolicyBase(Sampled):
     """Shared settings of the LLM-backed policies: the client and how it is sampled.
 
     Subclasses take their own options and pass the sampling ones (`temperature`,
@@ -256,12 +257,7 @@ class LLMPolicyBase:
         attempts: int = 3,
         max_words: int = DEFAULT_MAX_WORDS,
     ):
-        if attempts < 1:
-            raise ValueError(f"attempts must be >= 1, got {attempts}")
-        self.client = client
-        self.temperature = float(temperature)
-        self.max_tokens = max_tokens
-        self.attempts = int(attempts)
+        super().__init__(client, temperature=temperature, max_tokens=max_tokens, attempts=attempts)
         self.max_words = int(max_words)
         #: Run seed (repeated runs draw different samples); set after construction.
         self.seed = 0

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actionbias.llm import ChatClient, LLMError
+from actionbias.llm.sampling import Sampled
 from actionbias.prompting.objective import Objective
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ class StepInputs:
     """The earlier steps' replies and scores (the conversation so far)."""
 
 
-class OptimizerBase:
+class OptimizerBase(Sampled):
     """What both optimiser modes hold: the client, sampling settings and retry count."""
 
     mode = ""
@@ -192,12 +193,7 @@ class OptimizerBase:
         attempts: int = 3,
         answer_instruction: str = "",
     ) -> None:
-        if attempts < 1:
-            raise ValueError(f"attempts must be >= 1, got {attempts}")
-        self.client = client
-        self.temperature = float(temperature)
-        self.max_tokens = max_tokens
-        self.attempts = int(attempts)
+        super().__init__(client, temperature=temperature, max_tokens=max_tokens, attempts=attempts)
         self.answer_instruction = answer_instruction
 
     def _ask(self, messages: list[dict[str, Any]], tried: Sequence[Tried], step: int) -> Proposal:
