@@ -35,9 +35,12 @@ def demo_settings(
 ) -> dict[str, Any]:
     """Everything that decides the demo's numbers except the training seeds.
 
-    The resolved training config (minus the per-run fields) is part of it, so a
-    changed recipe file is noticed, not only a changed recipe name.
+    The resolved training config (minus the per-run fields) and the resolved
+    SynthAct config are part of it, so a changed recipe file or a changed preset
+    (a new version's calibration) is noticed, not only a changed name: a folder
+    trained on the old data is then refused instead of mixed with the new.
     """
+    from actionbias.synth import resolve_config
     from actionbias.train import load_config
 
     name = recipe if recipe is not None else (QUICK_RECIPE if quick else RECIPE)
@@ -51,7 +54,12 @@ def demo_settings(
     data = demo_data(quick)
     return {
         "quick": bool(quick),
-        "data": {"preset": data["preset"], "overrides": dict(data["overrides"]), "seed": data_seed},
+        "data": {
+            "preset": data["preset"],
+            "overrides": dict(data["overrides"]),
+            "seed": data_seed,
+            "config": resolve_config(str(data["preset"]), dict(data["overrides"])).to_json(),
+        },
         "recipe": str(name),
         "overrides": list(overrides),
         "scene_swap_epochs": scene_swap_epochs,
