@@ -6,6 +6,8 @@ choice that changes a figure lives here, beside the constants it reads.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,11 @@ QUICK_RECIPE = "demo-quick"
 DATA = {"preset": "default", "overrides": {"untrimmed": 0, "hat_splits": "test"}}
 QUICK_DATA = {"preset": "tiny", "overrides": {"untrimmed": 0}}
 SCENE_SWAP_EPOCHS = ("same-steps", "same-epochs")
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def demo_data(quick: bool) -> dict[str, Any]:
@@ -58,7 +65,10 @@ def demo_settings(
             "preset": data["preset"],
             "overrides": dict(data["overrides"]),
             "seed": data_seed,
-            "config": resolve_config(str(data["preset"]), dict(data["overrides"])).to_json(),
+            # A digest, not the whole config: one line in a refusal, not thirty.
+            "resolved_sha256": _digest(
+                resolve_config(str(data["preset"]), dict(data["overrides"])).to_json()
+            ),
         },
         "recipe": str(name),
         "overrides": list(overrides),
