@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -20,16 +21,8 @@ def _run(argv: list[str]) -> int:
 
 def _tiny(**changes) -> A2ODemoSettings:
     """The quick demo cut further: 2 iterations, one epoch everywhere."""
-    base = demo_settings(quick=True)
     values = {"iterations": 2, "search_epochs": 1, "final_epochs": 1, **changes}
-    return A2ODemoSettings(
-        **{
-            **base.to_dict(),
-            **values,
-            "initial": tuple(base.initial),
-            "vocabulary": tuple(base.vocabulary),
-        }
-    )
+    return dataclasses.replace(demo_settings(quick=True), **values)
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +144,14 @@ def test_demo_with_the_pc3d_row(finished) -> None:
     assert rows["pc3d++"]["objects"] == list(PC3D_PLUS_PLUS)
     assert any((out / "maps" / "pose").rglob("*.npz"))
     assert "PC3D++" in (out / "report.html").read_text()
+
+
+def test_settings_hold_a_digest_of_the_resolved_synthact_config(monkeypatch) -> None:
+    import actionbias.synth.config as synth_config
+
+    before = _tiny().to_dict()
+    assert len(before["data_sha256"]) == 16
+    preset = before["data_preset"]
+    recalibrated = dataclasses.replace(synth_config.PRESETS[preset], correlation=0.5)
+    monkeypatch.setitem(synth_config.PRESETS, preset, recalibrated)
+    assert _tiny().to_dict()["data_sha256"] != before["data_sha256"]

@@ -108,9 +108,13 @@ class A2ODemoSettings:
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
+        from actionbias.synth import config_digest
+
         data = dataclasses.asdict(self)
         data["initial"] = list(self.initial)
         data["vocabulary"] = list(self.vocabulary)
+        # the preset's name survives a recalibration; what it resolves to does not
+        data["data_sha256"] = config_digest(self.data_preset, self.data_overrides)
         return data
 
     def train_config(self, epochs: int) -> A2OTrainConfig:

@@ -6,8 +6,6 @@ choice that changes a figure lives here, beside the constants it reads.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,11 +19,6 @@ QUICK_RECIPE = "demo-quick"
 DATA = {"preset": "default", "overrides": {"untrimmed": 0, "hat_splits": "test"}}
 QUICK_DATA = {"preset": "tiny", "overrides": {"untrimmed": 0}}
 SCENE_SWAP_EPOCHS = ("same-steps", "same-epochs")
-
-
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def demo_data(quick: bool) -> dict[str, Any]:
@@ -47,7 +40,7 @@ def demo_settings(
     (a new version's calibration) is noticed, not only a changed name: a folder
     trained on the old data is then refused instead of mixed with the new.
     """
-    from actionbias.synth import resolve_config
+    from actionbias.synth import config_digest
     from actionbias.train import load_config
 
     name = recipe if recipe is not None else (QUICK_RECIPE if quick else RECIPE)
@@ -66,9 +59,7 @@ def demo_settings(
             "overrides": dict(data["overrides"]),
             "seed": data_seed,
             # A digest, not the whole config: one line in a refusal, not thirty.
-            "resolved_sha256": _digest(
-                resolve_config(str(data["preset"]), dict(data["overrides"])).to_json()
-            ),
+            "resolved_sha256": config_digest(str(data["preset"]), dict(data["overrides"])),
         },
         "recipe": str(name),
         "overrides": list(overrides),

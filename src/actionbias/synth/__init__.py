@@ -72,7 +72,7 @@ exactly, frame for frame, on the lossless PNGs.
 from __future__ import annotations
 
 from actionbias.synth.actions import ACTIONS, REVERSED_PAIRS, Action, MotionSpec, sample_motion
-from actionbias.synth.config import PRESETS, SPLITS, SynthConfig, resolve_config
+from actionbias.synth.config import PRESETS, SPLITS, SynthConfig, config_digest, resolve_config
 from actionbias.synth.files import load_masks, save_masks
 from actionbias.synth.generation import generate
 from actionbias.synth.objects import OBJECTS, ObjectSpec
@@ -100,6 +100,7 @@ __all__ = [
     "RenderedClip",
     "SceneSpec",
     "SynthConfig",
+    "config_digest",
     "generate",
     "load_masks",
     "load_plan",

@@ -32,6 +32,8 @@ of every clip are still available from its video and mask file.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -284,3 +286,14 @@ def resolve_config(preset: str, overrides: Mapping[str, Any] | None = None) -> S
             "scene_sets",
         )
     return resolved
+
+
+def config_digest(preset: str, overrides: Mapping[str, Any] | None = None) -> str:
+    """A 16-hex digest of the resolved config.
+
+    The demos store it with their settings: a preset keeps its name when it is
+    recalibrated, so a run folder made under the old values must be told apart by
+    what the name resolves to, not by the name.
+    """
+    text = json.dumps(resolve_config(preset, overrides).to_json(), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

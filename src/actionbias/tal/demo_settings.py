@@ -47,8 +47,12 @@ class TALDemoSettings:
     splits: dict[str, float] = field(default_factory=lambda: dict(SPLITS))
 
     def to_json(self) -> dict[str, Any]:
+        from actionbias.synth import config_digest
+
         data = asdict(self)
         data["seeds"] = list(self.seeds)
+        # the preset's name survives a recalibration; what it resolves to does not
+        data["synth_sha256"] = config_digest(self.preset, self.synth)
         return data
 
     def detector_options(self) -> dict[str, Any]:
