@@ -55,32 +55,16 @@ _LAZY = {
 __getattr__ = lazy_exports(globals(), _LAZY)
 
 
+# The names imported above, then the lazy ones (each written once, in its table).
 __all__ = [
     "NO_ANSWER",
-    "AuditSettings",
-    "CallableScorer",
-    "ClassifierScorer",
-    "ClipScorer",
-    "EndpointVLMAnswerer",
-    "LocalVLMAnswerer",
-    "MCQAnswerer",
-    "MCQPrompt",
-    "MCQReply",
     "PredictionTable",
     "RunDir",
-    "ZeroShotScorer",
     "compare",
-    "load_audit_data",
-    "parse_answer",
-    "parse_model_string",
     "read_config",
     "read_predictions",
     "read_run",
-    "resolve_scorer",
-    "run_audit",
-    "run_audit_with",
-    "run_sweep",
     "summarize",
     "write_predictions",
-    "write_questions",
+    *_LAZY,
 ]
