@@ -183,10 +183,30 @@ def test_assemble_moves_a_row_under_its_parent():
     def run(args) -> int:
         return 0
 
-    card = Command("card", "the card", handler=run, parent="synth")
-    rows = assemble([(Command("synth", "generate", handler=run),), (card,)])
+    card = Command("card", handler=run, help="the card", parent="synth")
+    rows = assemble([(Command("synth", handler=run, help="generate"),), (card,)])
     assert [r.name for r in rows] == ["synth"]
     assert [c.name for c in rows[0].subcommands] == ["card"] and rows[0].subcommands[
         0
     ].parent is None
     assert assemble([(card,)]) == []  # its parent's table was not built: nothing to add it to
+
+
+def test_a_command_says_what_it_does_in_its_handler_docstring():
+    def run(args) -> int:
+        """one line for the listing,
+        wrapped in the source
+
+        The rest heads the command's own --help."""
+        return 0
+
+    def bare(args) -> int:
+        return 0
+
+    assert Command("x", handler=run).texts() == (
+        "one line for the listing, wrapped in the source",
+        "The rest heads the command's own --help.",
+    )
+    assert Command("x", handler=run, help="given").texts() == ("given", None)
+    with pytest.raises(TypeError, match="'x' has neither help nor a handler docstring"):
+        Command("x", handler=bare).texts()

@@ -4,7 +4,8 @@ Every package that has commands (``synth``, ``train``, ``audit``, ``tal``, ``a2o
 exposes ``COMMANDS: tuple[Command, ...]`` in its ``commands.py``; `actionbias.cli`
 only loops over those tables. A row names the command, says what it is for, adds its
 arguments and points at a short handler (parse, call one library function, print). A
-group (``tal``, ``a2o``) is a row whose ``subcommands`` hold further rows. Keeping the
+group (``tal``, ``a2o``) is a row whose ``subcommands`` hold further rows. The
+words of ``--help`` are the handler's docstring, so they are written once. Keeping the
 rows as plain data means a newcomer finds any command two hops from ``cli.py``, and
 ``--help`` imports no heavy package: handlers import what they need when they run.
 """
@@ -12,6 +13,7 @@ rows as plain data means a newcomer finds any command two hops from ``cli.py``, 
 from __future__ import annotations
 
 import argparse
+import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -25,12 +27,14 @@ def _no_arguments(parser: argparse.ArgumentParser) -> None:
 
 @dataclass(frozen=True)
 class Command:
-    """One row of a ``COMMANDS`` table.
+    """One row of a ``COMMANDS`` table: ``Command("swap", add_swap_arguments, cmd_swap)``.
 
-    ``handler`` is None for a pure group. A command that has both a handler and
-    ``subcommands`` (``actionbias synth`` and ``actionbias synth card``) runs its own
-    handler when no sub-command is named. ``help`` is the line the parent's listing
-    shows; ``description`` (if any) heads the command's own ``--help``.
+    A command's words live once, in its handler's docstring, as click does it: the
+    first paragraph is the line the parent's listing shows, the rest heads the
+    command's own ``--help``. A pure group (``tal``, ``a2o``) has no handler and
+    gives ``help`` and ``description`` here instead. A command that has both a
+    handler and ``subcommands`` (``actionbias synth`` and ``actionbias synth card``)
+    runs its own handler when no sub-command is named.
 
     ``parent`` names the top-level command a row belongs under when it cannot sit in
     that command's own table: ``synth card`` writes a report page, so its row lives in
@@ -38,18 +42,29 @@ class Command:
     """
 
     name: str
-    help: str
     add_arguments: AddArguments = _no_arguments
     handler: Handler | None = None
+    help: str | None = None
     description: str | None = None
     epilog: str | None = None
     raw_help: bool = False
     subcommands: tuple[Command, ...] = field(default=())
     parent: str | None = None
 
+    def texts(self) -> tuple[str, str | None]:
+        """(help line, description): the fields if given, else the handler's docstring."""
+        if self.help is not None:
+            return self.help, self.description
+        doc = inspect.getdoc(self.handler) if self.handler is not None else None
+        if not doc:
+            raise TypeError(f"command {self.name!r} has neither help nor a handler docstring")
+        first, _, rest = doc.partition("\n\n")
+        return " ".join(first.split()), rest.strip() or None
+
     def add_to(self, sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
         """Add this command (and its sub-commands) to an argparse sub-parser group."""
-        kwargs: dict[str, object] = {"help": self.help, "description": self.description}
+        help_line, description = self.texts()
+        kwargs: dict[str, object] = {"help": help_line, "description": description}
         if self.epilog is not None:
             kwargs["epilog"] = self.epilog
         if self.raw_help:

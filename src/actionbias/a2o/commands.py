@@ -230,6 +230,11 @@ def _environment_and_splits(args: argparse.Namespace, out: Path) -> tuple[Any, d
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """Algorithm 1: search the object vocabulary (resumable)
+
+    Propose -> train -> reward (val accuracy) for T iterations; keep the best; score the final model
+    once on a held-out test split the search never saw.
+    """
     from actionbias.a2o.loop import load_injected_history, run_icrl
     from actionbias.a2o.task import PAPER_DETECTOR, TaskDescription
 
@@ -309,6 +314,10 @@ def add_tune_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_tune(args: argparse.Namespace) -> int:
+    """Optuna search of learning rate and weight decay for one object set (resumable)
+
+    Tune lr and weight decay (log-uniform, TPE) on the reward split (Sec. 4.3).
+    """
     from actionbias.a2o.tuning import tune_optimiser
 
     out = Path(args.out).resolve()
@@ -337,6 +346,10 @@ def add_maps_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_maps(args: argparse.Namespace) -> int:
+    """compute and cache likelihood maps for object queries
+
+    Fill the map cache (per video, query and backend) ahead of training.
+    """
     key_values(args.backend_opt, "--backend-opt")  # bad options fail before any data is read
     splits = _manifests(args)
     names = args.splits or list(splits)
@@ -364,6 +377,11 @@ def add_demo_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)
+
+    Generate SynthAct, search the object vocabulary offline, train the plain, fixed and searched
+    recognisers, audit them on test/swap/mimetic, write report.html.
+    """
     from actionbias.a2o.demo import run_a2o_demo
 
     result = run_a2o_demo(
@@ -400,43 +418,10 @@ COMMANDS: tuple[Command, ...] = (
             "object vocabulary is chosen by in-context RL (an LLM policy, or an offline search)."
         ),
         subcommands=(
-            Command(
-                name="run",
-                help="Algorithm 1: search the object vocabulary (resumable)",
-                description=(
-                    "Propose -> train -> reward (val accuracy) for T iterations; keep the best; "
-                    "score the final model once on a held-out test split the search never saw."
-                ),
-                add_arguments=add_run_arguments,
-                handler=cmd_run,
-            ),
-            Command(
-                name="tune",
-                help="Optuna search of learning rate and weight decay for one object set "
-                "(resumable)",
-                description="Tune lr and weight decay (log-uniform, TPE) on the reward split "
-                "(Sec. 4.3).",
-                add_arguments=add_tune_arguments,
-                handler=cmd_tune,
-            ),
-            Command(
-                name="maps",
-                help="compute and cache likelihood maps for object queries",
-                description="Fill the map cache (per video, query and backend) ahead of training.",
-                add_arguments=add_maps_arguments,
-                handler=cmd_maps,
-            ),
-            Command(
-                name="demo",
-                help="A2O on SynthAct end to end (plain vs fixed vs searched vocabulary)",
-                description=(
-                    "Generate SynthAct, search the object vocabulary offline, train the plain, "
-                    "fixed and searched recognisers, audit them on test/swap/mimetic, write "
-                    "report.html."
-                ),
-                add_arguments=add_demo_arguments,
-                handler=cmd_demo,
-            ),
+            Command("run", add_run_arguments, cmd_run),
+            Command("tune", add_tune_arguments, cmd_tune),
+            Command("maps", add_maps_arguments, cmd_maps),
+            Command("demo", add_demo_arguments, cmd_demo),
         ),
     ),
 )

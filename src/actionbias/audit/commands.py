@@ -199,12 +199,24 @@ def _run_audit(model: Any, args: argparse.Namespace) -> dict[str, Any]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    """audit a model's background bias on a dataset (resumable run directory)
+
+    Predict every video of a dataset with a classifier checkpoint, CLIP/SigLIP zero-shot or a video
+    LLM (local InternVL3 or an OpenAI-compatible endpoint) and write a run directory: config.json,
+    predictions.jsonl (appended per batch), skipped.jsonl, metrics.json/csv (accuracy, SHAcc, SBErr
+    with 95 % intervals). Running it again resumes; --shard K/N splits the work over processes.
+    """
     metrics = _run_audit(args.model, args)
     print(json.dumps(_summary(metrics, args.out), indent=2))
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    """audits over several models and frame counts (Figure 1a/1b curves)
+
+    One audit run per (model, frame count) under --out, all answering the same MCQ questions;
+    finished runs are skipped when run again.
+    """
     from actionbias.audit.sweep import run_sweep
 
     options = _audit_options(args)
@@ -223,7 +235,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    """Audit a checkpoint; ``--out x.jsonl`` keeps the old predictions-file behaviour."""
+    """audit a checkpoint of `actionbias train` (accuracy, SHAcc, SBErr)
+
+    The audit of a trained classifier: a run directory with per-video predictions and every bias
+    figure. With --out NAME.jsonl only a predictions file is written.
+    """
     if args.out.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         from actionbias.audit import summarize
         from actionbias.train import evaluate
@@ -252,7 +268,14 @@ def add_metrics_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    """Summarise a predictions file (and compare it with a second one)."""
+    """every bias figure (accuracy, SHAcc, SBErr, breakdowns) from a predictions file
+
+    Compute accuracy (top-5 and mAP when scores are given), and on swap rows SHAcc, SBErr and the
+    remainder with per-class breakdowns, each with a bootstrap 95 % interval, from a CSV/JSONL of
+    per-video predictions (columns: id, label, prediction, optional background_label, dataset,
+    scores). With --compare, paired tests (bootstrap and McNemar) of the two models on their shared
+    videos.
+    """
     from actionbias.audit import compare, read_predictions, summarize
 
     classes = None
@@ -276,52 +299,10 @@ def cmd_metrics(args: argparse.Namespace) -> int:
 
 #: The audit package's top-level commands (``audit``, ``sweep``, ``evaluate``, ``metrics``).
 COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="audit",
-        help="audit a model's background bias on a dataset (resumable run directory)",
-        description=(
-            "Predict every video of a dataset with a classifier checkpoint, CLIP/SigLIP "
-            "zero-shot or a video LLM (local InternVL3 or an OpenAI-compatible endpoint) and "
-            "write a run directory: config.json, predictions.jsonl (appended per batch), "
-            "skipped.jsonl, metrics.json/csv (accuracy, SHAcc, SBErr with 95 % intervals). "
-            "Running it again resumes; --shard K/N splits the work over processes."
-        ),
-        add_arguments=add_audit_arguments,
-        handler=cmd_audit,
-    ),
-    Command(
-        name="sweep",
-        help="audits over several models and frame counts (Figure 1a/1b curves)",
-        description=(
-            "One audit run per (model, frame count) under --out, all answering the same "
-            "MCQ questions; finished runs are skipped when run again."
-        ),
-        add_arguments=add_sweep_arguments,
-        handler=cmd_sweep,
-    ),
-    Command(
-        name="evaluate",
-        help="audit a checkpoint of `actionbias train` (accuracy, SHAcc, SBErr)",
-        description=(
-            "The audit of a trained classifier: a run directory with per-video predictions "
-            "and every bias figure. With --out NAME.jsonl only a predictions file is written."
-        ),
-        add_arguments=add_evaluate_arguments,
-        handler=cmd_evaluate,
-    ),
-    Command(
-        name="metrics",
-        help="every bias figure (accuracy, SHAcc, SBErr, breakdowns) from a predictions file",
-        description=(
-            "Compute accuracy (top-5 and mAP when scores are given), and on swap rows SHAcc, "
-            "SBErr and the remainder with per-class breakdowns, each with a bootstrap 95 % "
-            "interval, from a CSV/JSONL of per-video predictions (columns: id, label, "
-            "prediction, optional background_label, dataset, scores). With --compare, paired "
-            "tests (bootstrap and McNemar) of the two models on their shared videos."
-        ),
-        add_arguments=add_metrics_arguments,
-        handler=cmd_metrics,
-    ),
+    Command("audit", add_audit_arguments, cmd_audit),
+    Command("sweep", add_sweep_arguments, cmd_sweep),
+    Command("evaluate", add_evaluate_arguments, cmd_evaluate),
+    Command("metrics", add_metrics_arguments, cmd_metrics),
 )
 
 

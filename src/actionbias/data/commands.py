@@ -27,7 +27,11 @@ def add_check_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    """Print record, class and split counts and the missing media (fatal with --strict)."""
+    """read a manifest, print class and split counts and missing media
+
+    Read a manifest (format detected unless given), report how many records, classes and missing
+    media files it has. Missing media are fatal with --strict.
+    """
     from collections import Counter
 
     from actionbias.data import load_manifest
@@ -59,18 +63,6 @@ COMMANDS: tuple[Command, ...] = (
         name="data",
         help="read and check dataset manifests in any supported format",
         description="Dataset manifests: Kinetics/Mimetics CSV, PySlowFast, MMAction2 lists, HAT.",
-        subcommands=(
-            Command(
-                name="check",
-                help="read a manifest, print class and split counts and missing media",
-                description=(
-                    "Read a manifest (format detected unless given), report how many records, "
-                    "classes and missing media files it has. Missing media are fatal with "
-                    "--strict."
-                ),
-                add_arguments=add_check_arguments,
-                handler=cmd_check,
-            ),
-        ),
+        subcommands=(Command("check", add_check_arguments, cmd_check),),
     ),
 )

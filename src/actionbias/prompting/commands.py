@@ -164,7 +164,12 @@ def _stats(obj: Any) -> str | None:
 
 
 def cmd_prompt_tune(args: argparse.Namespace) -> int:
-    """Run (or resume) a prompt-tuning search and write its report."""
+    """automated prompt tuning of a video LLM (OPRO-style) on Action-Swap MCQ
+
+    An optimiser LLM proposes instructions from the history of tried ones and their SHAcc/SBErr on a
+    25 % tuning split of the swap set; every prompt is also scored on the held-out 75 %. Resumable:
+    history is saved after every step.
+    """
     from actionbias.prompting.loop import run_prompt_tuning
     from actionbias.prompting.report import write_prompt_report
 
@@ -245,7 +250,10 @@ def _instructions(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_prompt_eval(args: argparse.Namespace) -> int:
-    """Score manual prompts and given instructions on the tuning and held-out parts."""
+    """score the paper's manual (and automated) prompts on Action-Swap MCQ
+
+    SHAcc and SBErr of the paper's manual prompts for one video LLM.
+    """
     from actionbias.audit.mcq_prompt import ANSWER_INSTRUCTION, PROMPT_STYLES, MCQPrompt
     from actionbias.prompting.evaluation import RESULT, evaluate_prompts
     from actionbias.prompting.scorer import instruction_prompt
@@ -298,22 +306,6 @@ def cmd_prompt_eval(args: argparse.Namespace) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="prompt-tune",
-        help="automated prompt tuning of a video LLM (OPRO-style) on Action-Swap MCQ",
-        description=(
-            "An optimiser LLM proposes instructions from the history of tried ones and their "
-            "SHAcc/SBErr on a 25 % tuning split of the swap set; every prompt is also scored "
-            "on the held-out 75 %. Resumable: history is saved after every step."
-        ),
-        add_arguments=add_prompt_tune_arguments,
-        handler=cmd_prompt_tune,
-    ),
-    Command(
-        name="prompt-eval",
-        help="score the paper's manual (and automated) prompts on Action-Swap MCQ",
-        description="SHAcc and SBErr of the paper's manual prompts for one video LLM.",
-        add_arguments=add_prompt_eval_arguments,
-        handler=cmd_prompt_eval,
-    ),
+    Command("prompt-tune", add_prompt_tune_arguments, cmd_prompt_tune),
+    Command("prompt-eval", add_prompt_eval_arguments, cmd_prompt_eval),
 )

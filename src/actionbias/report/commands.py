@@ -53,7 +53,12 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def report_command(args: argparse.Namespace) -> int:
-    """Collect the run dirs, write the report (and its screenshot), print where it went."""
+    """one self-contained HTML report from audit/demo run directories
+
+    Collect every run directory (config.json + metrics.json) under the given paths and write one
+    HTML file with inline plots: accuracy, SHAcc and SBErr with 95 % intervals, per-class SBErr,
+    frame sweeps, Table 2/3 analogues and paired tests.
+    """
     from actionbias.report.page import write_report
     from actionbias.report.runs import collect_run_dirs
 
@@ -87,7 +92,13 @@ def add_card_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_synth_card(args: argparse.Namespace) -> int:
-    """Measure the folder's benchmark card, write it (JSON, optional HTML) and print it."""
+    """measure how strong a shortcut a generated SynthAct folder has
+
+    Train the same small probe (the demo recipe's slow_tiny, 8x48x48, 14 epochs) on four views of
+    the folder's clips: background only, human only, RGB with the scenes shuffled across classes (no
+    shortcut) and RGB as generated (the baseline: test accuracy, swap SHAcc/SBErr, mimetic
+    accuracy). Writes JSON (and an HTML page with --html); prints the card.
+    """
     from actionbias.synth.card import benchmark_card, card_summary
     from actionbias.synth.quickfit import FitBudget
 
@@ -111,29 +122,6 @@ def cmd_synth_card(args: argparse.Namespace) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="report",
-        help="one self-contained HTML report from audit/demo run directories",
-        description=(
-            "Collect every run directory (config.json + metrics.json) under the given paths "
-            "and write one HTML file with inline plots: accuracy, SHAcc and SBErr with 95 % "
-            "intervals, per-class SBErr, frame sweeps, Table 2/3 analogues and paired tests."
-        ),
-        add_arguments=add_report_arguments,
-        handler=report_command,
-    ),
-    Command(
-        name="card",
-        parent="synth",
-        help="measure how strong a shortcut a generated SynthAct folder has",
-        description=(
-            "Train the same small probe (the demo recipe's slow_tiny, 8x48x48, 14 epochs) on "
-            "four views of the folder's clips: background only, human only, RGB with the "
-            "scenes shuffled across classes (no shortcut) and RGB as generated (the baseline: "
-            "test accuracy, swap SHAcc/SBErr, mimetic accuracy). Writes JSON (and an HTML "
-            "page with --html); prints the card."
-        ),
-        add_arguments=add_card_arguments,
-        handler=cmd_synth_card,
-    ),
+    Command("report", add_report_arguments, report_command),
+    Command("card", add_card_arguments, cmd_synth_card, parent="synth"),
 )

@@ -59,7 +59,12 @@ def add_segment_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_segment(args: argparse.Namespace) -> int:
-    """Cache person masks of every video of the shard."""
+    """per-frame person masks for every video of a dataset (cached, resumable)
+
+    Compute soft person masks for every video of a manifest and cache them (compressed, atomic
+    writes). A rerun, or a run over another --shard, skips videos already cached; frames and videos
+    without a person are counted.
+    """
     from actionbias.segment.workflows import run_segment
 
     options = {
@@ -89,7 +94,12 @@ def add_inpaint_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_inpaint(args: argparse.Namespace) -> int:
-    """Write the HAT ori/seg/inp folders of every video of the shard."""
+    """write HAT-style ori/seg/inp folders (frames, person masks, inpainted background)
+
+    For every video: original frames, person masks and the background with the person removed (mask
+    dilated with a 3x3 cross 4 times, then OpenCV inpainting), in HAT's ori/seg/inp layout, which
+    `actionbias swap` reads.
+    """
     from actionbias.segment.workflows import run_inpaint
 
     stats = run_inpaint(
@@ -128,7 +138,12 @@ def add_swap_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_swap(args: argparse.Namespace) -> int:
-    """Compose the shard's Action-Swap videos and their swap_pairs.csv."""
+    """Action-Swap videos: the human of clip A on the background of clip B
+
+    Compose Action-Swap videos from a HAT-style ori/seg/inp folder (HAT's download, SynthAct's hat/
+    or `actionbias inpaint` output). Pairs come from a HAT pickle or swap CSV (--pairs) or are drawn
+    (--mode). Writes videos and swap_pairs.csv.
+    """
     from actionbias.segment.workflows import run_swap
 
     stats = run_swap(
@@ -149,37 +164,7 @@ def cmd_swap(args: argparse.Namespace) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="segment",
-        help="per-frame person masks for every video of a dataset (cached, resumable)",
-        description=(
-            "Compute soft person masks for every video of a manifest and cache them "
-            "(compressed, atomic writes). A rerun, or a run over another --shard, skips "
-            "videos already cached; frames and videos without a person are counted."
-        ),
-        add_arguments=add_segment_arguments,
-        handler=cmd_segment,
-    ),
-    Command(
-        name="inpaint",
-        help="write HAT-style ori/seg/inp folders (frames, person masks, inpainted background)",
-        description=(
-            "For every video: original frames, person masks and the background with the "
-            "person removed (mask dilated with a 3x3 cross 4 times, then OpenCV inpainting), "
-            "in HAT's ori/seg/inp layout, which `actionbias swap` reads."
-        ),
-        add_arguments=add_inpaint_arguments,
-        handler=cmd_inpaint,
-    ),
-    Command(
-        name="swap",
-        help="Action-Swap videos: the human of clip A on the background of clip B",
-        description=(
-            "Compose Action-Swap videos from a HAT-style ori/seg/inp folder (HAT's download, "
-            "SynthAct's hat/ or `actionbias inpaint` output). Pairs come from a HAT pickle or "
-            "swap CSV (--pairs) or are drawn (--mode). Writes videos and swap_pairs.csv."
-        ),
-        add_arguments=add_swap_arguments,
-        handler=cmd_swap,
-    ),
+    Command("segment", add_segment_arguments, cmd_segment),
+    Command("inpaint", add_inpaint_arguments, cmd_inpaint),
+    Command("swap", add_swap_arguments, cmd_swap),
 )

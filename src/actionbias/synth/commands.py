@@ -75,7 +75,14 @@ def _overrides(args: argparse.Namespace) -> dict[str, object]:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    """Generate SynthAct into ``--out`` and print its summary as JSON."""
+    """generate the SynthAct benchmark (videos, masks, swap/mimetic splits, untrimmed)
+
+    Render SynthAct, the procedurally generated action benchmark with a controllable scene shortcut,
+    in the real dataset formats (Kinetics CSV + mp4, HAT ori/seg/inp, swap pairs, ActionFormer
+    JSON). Same seed and preset, same bytes (any worker count, any load). Presets: calibrated
+    (default: the papers' regime, see the benchmark card), legacy (the first default: one home scene
+    per class, an extreme shortcut), tiny (test fixture).
+    """
     from actionbias.synth import generate
 
     if args.out is None:
@@ -94,20 +101,5 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="synth",
-        help="generate the SynthAct benchmark (videos, masks, swap/mimetic splits, untrimmed)",
-        description=(
-            "Render SynthAct, the procedurally generated action benchmark with a "
-            "controllable scene shortcut, in the real dataset formats (Kinetics CSV + mp4, "
-            "HAT ori/seg/inp, swap pairs, ActionFormer JSON). Same seed and preset, same bytes "
-            "(any worker count, any load). Presets: calibrated (default: the papers' regime, "
-            "see the benchmark card), legacy (the first default: one home scene per class, "
-            "an extreme shortcut), tiny (test fixture)."
-        ),
-        epilog=_SYNTH_HELP,
-        raw_help=True,
-        add_arguments=add_synth_arguments,
-        handler=cmd_synth,
-    ),
+    Command("synth", add_synth_arguments, cmd_synth, epilog=_SYNTH_HELP, raw_help=True),
 )

@@ -24,6 +24,13 @@ from actionbias.tal.workflows import (
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    """mAP per tIoU, average mAP and per-class AP of a results file
+
+    ActivityNet/ActionFormer detection mAP, by the reference's rules: every prediction in the file
+    is scored, and one on a video without ground truth of its class -- a video of another subset or
+    absent from the annotation file included -- is a false positive. The JSON and a line on stderr
+    say how many there were.
+    """
     from actionbias.data.activitynet import read_activitynet_json
     from actionbias.tal.evaluation import evaluate_files
 
@@ -76,7 +83,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_infer(args: argparse.Namespace) -> int:
-    """Detect on the subset's videos and write the results JSON."""
+    """detections of a trained detector as results JSON"""
     from actionbias.tal.inference import InferenceConfig
     from actionbias.tal.workflows import detect_videos
 
@@ -102,7 +109,9 @@ def cmd_infer(args: argparse.Namespace) -> int:
 
 
 def cmd_features(args: argparse.Namespace) -> int:
-    """Extract the videos' features and say how many were written."""
+    """sliding-window features of videos with a registered recogniser or a Hugging Face video
+    encoder
+    """
     from actionbias.tal.extraction import extract_features
 
     info = extract_features(
@@ -128,6 +137,7 @@ def cmd_features(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """SynthAct untrimmed videos -> features -> vision-only vs ActionVLM, mAP, LAP, report"""
     from actionbias.tal.demo import run_tal_demo
 
     result = run_tal_demo(
@@ -336,17 +346,7 @@ COMMANDS: tuple[Command, ...] = (
         name="tal",
         help="temporal action localisation (ActionFormer, mAP)",
         subcommands=(
-            Command(
-                name="eval",
-                help="mAP per tIoU, average mAP and per-class AP of a results file",
-                description="ActivityNet/ActionFormer detection mAP, by the reference's rules: "
-                "every prediction in the file is scored, and one on a video without ground "
-                "truth of its class -- a video of another subset or absent from the annotation "
-                "file included -- is a false positive. The JSON and a line on stderr say how "
-                "many there were.",
-                add_arguments=add_eval_arguments,
-                handler=cmd_eval,
-            ),
+            Command("eval", add_eval_arguments, cmd_eval),
             Command(
                 name="train",
                 help="train the ActionFormer detector or an ActionVLM variant on features",
@@ -361,26 +361,9 @@ COMMANDS: tuple[Command, ...] = (
                 add_arguments=add_train_arguments,
                 handler=cmd_train,
             ),
-            Command(
-                name="infer",
-                help="detections of a trained detector as results JSON",
-                add_arguments=add_infer_arguments,
-                handler=cmd_infer,
-            ),
-            Command(
-                name="features",
-                help="sliding-window features of videos with a registered recogniser or a "
-                "Hugging Face video encoder",
-                add_arguments=add_features_arguments,
-                handler=cmd_features,
-            ),
-            Command(
-                name="demo",
-                help="SynthAct untrimmed videos -> features -> vision-only vs ActionVLM, mAP, "
-                "LAP, report",
-                add_arguments=add_demo_arguments,
-                handler=cmd_demo,
-            ),
+            Command("infer", add_infer_arguments, cmd_infer),
+            Command("features", add_features_arguments, cmd_features),
+            Command("demo", add_demo_arguments, cmd_demo),
         ),
     ),
 )

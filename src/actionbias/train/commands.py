@@ -53,7 +53,12 @@ def _overrides(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    """Train (or resume) the run and print where its best checkpoint is."""
+    """train a registered model (Lightning; checkpoints every epoch, resumes)
+
+    Train a model from the registry on any manifest or a SynthAct directory. Config = recipe (paper
+    | synthact | a YAML file) <- flags <- --set KEY=VALUE. Running again with the same --out resumes
+    from last.ckpt.
+    """
     from actionbias.train import load_config, train
 
     result = train(load_config(args.config, _overrides(args)))
@@ -70,16 +75,4 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="train",
-        help="train a registered model (Lightning; checkpoints every epoch, resumes)",
-        description=(
-            "Train a model from the registry on any manifest or a SynthAct directory. "
-            "Config = recipe (paper | synthact | a YAML file) <- flags <- --set KEY=VALUE. "
-            "Running again with the same --out resumes from last.ckpt."
-        ),
-        add_arguments=add_train_arguments,
-        handler=cmd_train,
-    ),
-)
+COMMANDS: tuple[Command, ...] = (Command("train", add_train_arguments, cmd_train),)

@@ -19,7 +19,10 @@ def add_probe_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_probe(args: argparse.Namespace) -> int:
-    """Print each path's metadata (one object for one path, else a list)."""
+    """print a video's, frame folder's or image's metadata as JSON
+
+    Print frame count, fps, duration, display size and rotation as JSON.
+    """
     from dataclasses import asdict
 
     from actionbias.video import probe
@@ -29,12 +32,4 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS: tuple[Command, ...] = (
-    Command(
-        name="probe",
-        help="print a video's, frame folder's or image's metadata as JSON",
-        description="Print frame count, fps, duration, display size and rotation as JSON.",
-        add_arguments=add_probe_arguments,
-        handler=cmd_probe,
-    ),
-)
+COMMANDS: tuple[Command, ...] = (Command("probe", add_probe_arguments, cmd_probe),)
