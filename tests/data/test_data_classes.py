@@ -2,19 +2,12 @@ from __future__ import annotations
 
 import pytest
 
-from actionbias.data import (
-    ClassLookup,
-    kinetics400_classes,
-    mimetics_classes,
-    normalize_class_name,
-    read_class_list,
-    write_class_list,
-)
+from actionbias import data
 from actionbias.errors import BadInputError
 
 
 def test_kinetics400_list_is_the_official_alphabetical_list():
-    names = kinetics400_classes()
+    names = data.kinetics400_classes()
     assert len(names) == 400
     assert len(set(names)) == 400
     assert names == sorted(names)
@@ -31,18 +24,18 @@ def test_kinetics400_list_is_the_official_alphabetical_list():
 
 
 def test_mimetics_classes_are_50_kinetics_names():
-    names = mimetics_classes()
+    names = data.mimetics_classes()
     assert len(names) == 50 == len(set(names))
     assert names == sorted(names)
-    k400 = set(kinetics400_classes())
+    k400 = set(data.kinetics400_classes())
     assert all(name in k400 for name in names)
     assert "shooting goal (soccer)" in names
     assert "skiing (not slalom or crosscountry)" in names
 
 
 def test_class_lists_are_copies():
-    kinetics400_classes().clear()
-    assert len(kinetics400_classes()) == 400
+    data.kinetics400_classes().clear()
+    assert len(data.kinetics400_classes()) == 400
 
 
 @pytest.mark.parametrize(
@@ -60,16 +53,17 @@ def test_class_lists_are_copies():
     ],
 )
 def test_normalize_class_name(raw, expected):
-    assert normalize_class_name(raw) == expected
+    assert data.normalize_class_name(raw) == expected
 
 
 def test_normalize_class_name_with_own_list():
-    assert normalize_class_name("jumping_jacks", ["jumping_jacks", "waving"]) == "jumping_jacks"
-    assert normalize_class_name("Waving", ["jumping_jacks", "waving"]) == "waving"
+    own = ["jumping_jacks", "waving"]
+    assert data.normalize_class_name("jumping_jacks", own) == "jumping_jacks"
+    assert data.normalize_class_name("Waving", own) == "waving"
 
 
 def test_lookup_drops_ambiguous_lenient_keys():
-    lookup = ClassLookup(["a (b)", "a b"])
+    lookup = data.ClassLookup(["a (b)", "a b"])
     assert lookup.find("a (b)") == 0
     assert lookup.find("a b") == 1
     assert lookup.find("a_b") == 1  # exact after spacing normalisation
@@ -80,25 +74,25 @@ def test_lookup_drops_ambiguous_lenient_keys():
 
 def test_lookup_rejects_duplicate_names():
     with pytest.raises(BadInputError, match="twice"):
-        ClassLookup(["a", "b", "a"])
+        data.ClassLookup(["a", "b", "a"])
 
 
 def test_class_list_file_formats(tmp_path):
     plain = tmp_path / "plain.txt"
-    write_class_list(["abseiling", "air drumming"], plain)
+    data.write_class_list(["abseiling", "air drumming"], plain)
     assert plain.read_text() == "abseiling\nair drumming\n"
-    assert read_class_list(plain) == ["abseiling", "air drumming"]
+    assert data.read_class_list(plain) == ["abseiling", "air drumming"]
 
     indexed = tmp_path / "indexed.csv"
     indexed.write_text("id,name\n0,abseiling\n1,air drumming\n\n")
-    assert read_class_list(indexed) == ["abseiling", "air drumming"]
+    assert data.read_class_list(indexed) == ["abseiling", "air drumming"]
 
     bad = tmp_path / "bad.txt"
     bad.write_text("0 a\n2 b\n")
     with pytest.raises(BadInputError, match=r"bad\.txt:line 2: class index 2 out of order"):
-        read_class_list(bad)
+        data.read_class_list(bad)
 
     dup = tmp_path / "dup.txt"
     dup.write_text("a\nb\na\n")
     with pytest.raises(BadInputError, match="listed twice"):
-        read_class_list(dup)
+        data.read_class_list(dup)

@@ -5,20 +5,13 @@ import math
 import numpy as np
 import pytest
 
-from actionbias.metrics import (
-    bootstrap_mean,
-    bootstrap_statistic,
-    mcnemar_clustered,
-    mcnemar_exact,
-    paired_comparison,
-    resampling,
-)
+from actionbias import metrics
 
 
 def test_bootstrap_interval_contains_value_and_is_seeded():
     x = np.r_[np.ones(30), np.zeros(70)]
-    a = bootstrap_mean(x, seed=1)
-    b = bootstrap_mean(x, seed=1)
+    a = metrics.bootstrap_mean(x, seed=1)
+    b = metrics.bootstrap_mean(x, seed=1)
     assert a == b
     assert a.value == pytest.approx(0.3)
     assert a.low < 0.3 < a.high
@@ -26,8 +19,8 @@ def test_bootstrap_interval_contains_value_and_is_seeded():
 
 
 def test_bootstrap_degenerate_and_empty():
-    assert bootstrap_mean(np.ones(10)).as_dict()["low"] == 1.0
-    empty = bootstrap_mean(np.array([]))
+    assert metrics.bootstrap_mean(np.ones(10)).as_dict()["low"] == 1.0
+    empty = metrics.bootstrap_mean(np.array([]))
     assert empty.n == 0 and math.isnan(empty.value)
 
 
@@ -38,45 +31,45 @@ def test_bootstrap_interval_has_nominal_coverage():
     reps = 200
     for r in range(reps):
         x = (rng.random(400) < 0.3).astype(float)
-        est = bootstrap_mean(x, n_boot=1000, seed=r)
+        est = metrics.bootstrap_mean(x, n_boot=1000, seed=r)
         covered += est.low <= 0.3 <= est.high
     assert 0.88 <= covered / reps <= 0.99
 
 
 def test_bootstrap_width_shrinks_with_n():
     rng = np.random.default_rng(0)
-    small = bootstrap_mean((rng.random(100) < 0.5).astype(float))
-    large = bootstrap_mean((rng.random(10000) < 0.5).astype(float))
+    small = metrics.bootstrap_mean((rng.random(100) < 0.5).astype(float))
+    large = metrics.bootstrap_mean((rng.random(10000) < 0.5).astype(float))
     assert (large.high - large.low) < 0.3 * (small.high - small.low)
 
 
 def test_bootstrap_statistic_matches_mean_for_mean():
     x = np.arange(50, dtype=float)
-    est = bootstrap_statistic(np.mean, x, n_boot=500, seed=0)
+    est = metrics.bootstrap_statistic(np.mean, x, n_boot=500, seed=0)
     assert est.value == pytest.approx(24.5)
     assert est.low < 24.5 < est.high
 
 
 def test_mcnemar_exact_hand_computed():
-    assert mcnemar_exact(0, 0) == 1.0
-    assert mcnemar_exact(0, 5) == pytest.approx(2 * 0.5**5)
-    assert mcnemar_exact(9, 1) == pytest.approx(2 * 11 / 1024)
-    assert mcnemar_exact(5, 5) == 1.0
+    assert metrics.mcnemar_exact(0, 0) == 1.0
+    assert metrics.mcnemar_exact(0, 5) == pytest.approx(2 * 0.5**5)
+    assert metrics.mcnemar_exact(9, 1) == pytest.approx(2 * 11 / 1024)
+    assert metrics.mcnemar_exact(5, 5) == 1.0
 
 
 def test_paired_comparison():
     same = np.r_[np.ones(50), np.zeros(50)]
-    cmp_same = paired_comparison(same, same)
+    cmp_same = metrics.paired_comparison(same, same)
     assert cmp_same.difference.value == 0.0
     assert cmp_same.p_mcnemar == 1.0 and cmp_same.p_bootstrap == 1.0
     better = same.copy()
     better[50:80] = 1.0
-    cmp = paired_comparison(better, same)
+    cmp = metrics.paired_comparison(better, same)
     assert cmp.difference.value == pytest.approx(0.3)
     assert cmp.a_only == 30 and cmp.b_only == 0
     assert cmp.p_mcnemar < 1e-6 and cmp.p_bootstrap < 0.01
     with pytest.raises(ValueError):
-        paired_comparison(np.ones(3), np.ones(4))
+        metrics.paired_comparison(np.ones(3), np.ones(4))
 
 
 # --- clustered resampling (videos sharing a human or background clip) ------------
@@ -98,8 +91,8 @@ def _crossed_design(rng, humans=30, uses=5, sigma=2.0):
 def test_unique_sources_give_the_plain_video_bootstrap():
     x = np.random.default_rng(3).integers(0, 2, 80).astype(float)
     ids = {"human_clip": [f"h{i}" for i in range(80)], "background_clip": list(range(80))}
-    assert resampling(80, ids).unit == "video"
-    assert bootstrap_mean(x, 500, 1, clusters=ids) == bootstrap_mean(x, 500, 1)
+    assert metrics.resampling(80, ids).unit == "video"
+    assert metrics.bootstrap_mean(x, 500, 1, clusters=ids) == metrics.bootstrap_mean(x, 500, 1)
 
 
 def test_repeated_clips_widen_the_interval_to_the_clip_count():
@@ -107,9 +100,9 @@ def test_repeated_clips_widen_the_interval_to_the_clip_count():
     x = np.random.default_rng(4).integers(0, 2, 60).astype(float)
     copies = np.repeat(x, 3)
     clips = {"human_clip": np.repeat(np.arange(60), 3)}
-    original = bootstrap_mean(x, 4000, 0)
-    naive = bootstrap_mean(copies, 4000, 0)
-    clustered = bootstrap_mean(copies, 4000, 0, clusters=clips)
+    original = metrics.bootstrap_mean(x, 4000, 0)
+    naive = metrics.bootstrap_mean(copies, 4000, 0)
+    clustered = metrics.bootstrap_mean(copies, 4000, 0, clusters=clips)
     width = lambda e: e.high - e.low  # noqa: E731
     assert clustered.unit == "human_clip" and naive.unit == "video"
     assert clustered.value == naive.value == pytest.approx(x.mean())
@@ -124,8 +117,8 @@ def test_crossed_clusters_restore_coverage():
     sims = 150
     for i in range(sims):
         y, ids = _crossed_design(rng)
-        plain = bootstrap_mean(y, 400, i)
-        crossed = bootstrap_mean(y, 400, i, clusters=ids)
+        plain = metrics.bootstrap_mean(y, 400, i)
+        crossed = metrics.bootstrap_mean(y, 400, i, clusters=ids)
         assert crossed.unit == "human_clip x background_clip"
         hits["video"] += plain.low <= 0.5 <= plain.high
         hits["clustered"] += crossed.low <= 0.5 <= crossed.high
@@ -135,9 +128,9 @@ def test_crossed_clusters_restore_coverage():
 
 def test_clustered_statistic_and_subset():
     y, ids = _crossed_design(np.random.default_rng(5))
-    plan = resampling(y.size, ids)
-    stat = bootstrap_statistic(np.mean, y, n_boot=300, seed=2, clusters=plan)
-    mean = bootstrap_mean(y, 300, 2, clusters=plan)
+    plan = metrics.resampling(y.size, ids)
+    stat = metrics.bootstrap_statistic(np.mean, y, n_boot=300, seed=2, clusters=plan)
+    mean = metrics.bootstrap_mean(y, 300, 2, clusters=plan)
     assert stat.unit == mean.unit == "human_clip x background_clip"
     assert stat.value == pytest.approx(mean.value)
     assert abs((stat.high - stat.low) - (mean.high - mean.low)) < 0.05
@@ -150,7 +143,7 @@ def test_clustered_statistic_and_subset():
         "background_clip": 30,
     }
     with pytest.raises(ValueError, match="for 150 videos"):
-        resampling(150, {"human_clip": [1, 2]})
+        metrics.resampling(150, {"human_clip": [1, 2]})
 
 
 def test_mcnemar_clustered_hand_computed():
@@ -158,13 +151,15 @@ def test_mcnemar_clustered_hand_computed():
     a_only = np.array([1, 1, 0, 1, 0, 0])
     b_only = np.array([0, 0, 0, 0, 0, 1])
     cluster = np.array([0, 0, 0, 1, 1, 2])
-    assert mcnemar_clustered(a_only, b_only, cluster) == pytest.approx(math.erfc(math.sqrt(1 / 3)))
+    assert metrics.mcnemar_clustered(a_only, b_only, cluster) == pytest.approx(
+        math.erfc(math.sqrt(1 / 3))
+    )
     # one video per cluster: the uncorrected McNemar chi-square (b - c)^2 / (b + c)
     a = np.r_[np.ones(12), np.zeros(4)]
     b = 1 - a
-    p = mcnemar_clustered(a, b, np.arange(16))
+    p = metrics.mcnemar_clustered(a, b, np.arange(16))
     assert p == pytest.approx(math.erfc(math.sqrt(((12 - 4) ** 2 / 16) / 2)))
-    assert mcnemar_clustered(np.zeros(3), np.zeros(3), np.arange(3)) == 1.0
+    assert metrics.mcnemar_clustered(np.zeros(3), np.zeros(3), np.arange(3)) == 1.0
 
 
 def test_paired_comparison_resamples_the_same_unit():
@@ -173,14 +168,14 @@ def test_paired_comparison_resamples_the_same_unit():
     b = np.where(rng.random(50) < 0.7, a, 1 - a)
     a3, b3 = np.repeat(a, 3), np.repeat(b, 3)
     one = {"human_clip": np.repeat(np.arange(50), 3)}
-    naive = paired_comparison(a3, b3, 2000, 0)
-    clustered = paired_comparison(a3, b3, 2000, 0, clusters=one)
+    naive = metrics.paired_comparison(a3, b3, 2000, 0)
+    clustered = metrics.paired_comparison(a3, b3, 2000, 0, clusters=one)
     assert naive.mcnemar == "exact" and clustered.mcnemar == "clustered by human_clip"
     assert clustered.difference.unit == "human_clip"
     width = lambda c: c.difference.high - c.difference.low  # noqa: E731
     assert width(clustered) > 1.4 * width(naive)
     assert clustered.p_mcnemar > naive.p_mcnemar or naive.p_mcnemar == 1.0
     y, ids = _crossed_design(np.random.default_rng(7))
-    crossed = paired_comparison(y, 1 - y, 500, 0, clusters=ids)
+    crossed = metrics.paired_comparison(y, 1 - y, 500, 0, clusters=ids)
     assert math.isnan(crossed.p_mcnemar) and "not available" in crossed.mcnemar
     assert 0.0 <= crossed.p_bootstrap <= 1.0
