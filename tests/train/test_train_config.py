@@ -148,23 +148,14 @@ def test_config_round_trips_through_yaml():
 def test_auto_speed_flags_follow_the_device(monkeypatch):
     from actionbias.train.hardware import resolve_hardware
 
+    def flags(hw):
+        return hw.cuda, hw.precision, hw.channels_last, hw.benchmark
+
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    cpu = resolve_hardware()
-    assert (cpu.cuda, cpu.precision, cpu.channels_last, cpu.benchmark) == (
-        False,
-        "32-true",
-        False,
-        False,
-    )
+    assert flags(resolve_hardware()) == (False, "32-true", False, False)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda: True)
-    gpu = resolve_hardware()
-    assert (gpu.cuda, gpu.precision, gpu.channels_last, gpu.benchmark) == (
-        True,
-        "bf16-mixed",
-        True,
-        True,
-    )
+    assert flags(resolve_hardware()) == (True, "bf16-mixed", True, True)
     assert resolve_hardware(deterministic=True).benchmark is False
     assert resolve_hardware("cpu").precision == "32-true"
     assert resolve_hardware(precision="16-mixed", channels_last=False).channels_last is False
