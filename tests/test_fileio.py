@@ -88,3 +88,17 @@ def test_atomic_write_json_ends_with_a_newline(tmp_path):
     atomic_write_json(path, {"b": 1, "a": [1, 2]}, indent=1, sort_keys=True)
     text = path.read_text()
     assert text == json.dumps({"b": 1, "a": [1, 2]}, indent=1, sort_keys=True) + "\n"
+
+
+def test_read_jsonl_whole_reads_every_line_and_names_the_bad_one(tmp_path):
+    from actionbias.errors import BadInputError
+    from actionbias.fileio import read_jsonl_whole
+
+    path = tmp_path / "rows.jsonl"
+    path.write_text('{"id": 1}\n\n{"id": "é"}', encoding="utf-8")  # no final newline
+    assert list(read_jsonl_whole(path)) == [(1, {"id": 1}), (3, {"id": "é"})]
+    path.write_text('{"id": 1}\n{"id": \n')
+    with pytest.raises(BadInputError, match=r"rows\.jsonl:line 2: not JSON"):
+        list(read_jsonl_whole(path))
+    with pytest.raises(FileNotFoundError):
+        list(read_jsonl_whole(tmp_path / "missing.jsonl"))

@@ -135,15 +135,35 @@ def read_jsonl(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     lines = data.split(b"\n")
     complete = lines[:-1]  # the part after the last newline is empty or truncated
     for lineno, raw in enumerate(complete, start=1):
-        if not raw.strip():
-            continue
-        try:
-            row = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise BadInputError(f"corrupt row ({err})", path, f"line {lineno}") from None
-        if not isinstance(row, dict):
-            raise BadInputError("each line must be a JSON object", path, f"line {lineno}")
-        yield lineno, row
+        if raw.strip():
+            yield lineno, _json_object(raw, path, lineno)
+
+
+def read_jsonl_whole(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) per non-blank line of a file written in one go.
+
+    For files a person or a finished step wrote (predictions, MCQ questions),
+    not for logs a kill may cut: every line counts, the last one too whether or
+    not a newline ends it, and a missing file is the usual `FileNotFoundError`.
+    """
+    path = Path(path)
+    with path.open(encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if line.strip():
+                yield lineno, _json_object(line, path, lineno)
+
+
+def _json_object(line: str | bytes, path: Path, lineno: int) -> dict[str, Any]:
+    """One JSON Lines row, which must be an object; anything else names ``file:line``."""
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as err:
+        raise BadInputError(f"not JSON ({err.msg})", path, f"line {lineno}") from None
+    except UnicodeDecodeError as err:
+        raise BadInputError(f"not UTF-8 ({err.reason})", path, f"line {lineno}") from None
+    if not isinstance(row, dict):
+        raise BadInputError("each line must be a JSON object", path, f"line {lineno}")
+    return row
 
 
 def _repair_tail(path: Path) -> int:

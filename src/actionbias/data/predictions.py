@@ -33,6 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from actionbias.errors import BadInputError
+from actionbias.fileio import read_jsonl_whole
 
 NO_ANSWER = -1
 REQUIRED_FIELDS = ("id", "label", "prediction")
@@ -100,27 +101,18 @@ def _rows(path: Path) -> list[tuple[int, dict[str, object]]]:
         raise BadInputError("predictions file not found", path)
     text_rows: list[tuple[int, dict[str, object]]] = []
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        with path.open() as fh:
-            for lineno, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as err:
-                    raise BadInputError(f"not JSON ({err.msg})", path, f"line {lineno}") from None
-                if not isinstance(row, dict):
-                    raise BadInputError("each line must be a JSON object", path, f"line {lineno}")
-                absent = [key for key in REQUIRED_FIELDS if key not in row]
-                if absent:
-                    # A row cut short must not pass as "no answer" (an empty or null
-                    # prediction is the explicit way to say that).
-                    raise BadInputError(
-                        f"missing field(s) {', '.join(absent)} (every row needs "
-                        f"{', '.join(REQUIRED_FIELDS)}; an empty prediction means no answer)",
-                        path,
-                        f"line {lineno}",
-                    )
-                text_rows.append((lineno, row))
+        for lineno, row in read_jsonl_whole(path):
+            absent = [key for key in REQUIRED_FIELDS if key not in row]
+            if absent:
+                # A row cut short must not pass as "no answer" (an empty or null
+                # prediction is the explicit way to say that).
+                raise BadInputError(
+                    f"missing field(s) {', '.join(absent)} (every row needs "
+                    f"{', '.join(REQUIRED_FIELDS)}; an empty prediction means no answer)",
+                    path,
+                    f"line {lineno}",
+                )
+            text_rows.append((lineno, row))
         return text_rows
     with path.open(newline="") as fh:
         reader = csv.DictReader(fh)

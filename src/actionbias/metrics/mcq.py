@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from actionbias.errors import BadInputError
-from actionbias.fileio import atomic_write_text
+from actionbias.fileio import atomic_write_text, read_jsonl_whole
 
 LETTERS = "ABCDEFGHIJ"
 
@@ -86,25 +86,18 @@ def save_questions(questions: Sequence[MCQuestion], path: str | Path) -> None:
 
 
 def load_questions(path: str | Path) -> list[MCQuestion]:
-    path = Path(path)
     questions = []
-    with path.open() as fh:
-        for lineno, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                q = MCQuestion(
-                    id=str(row["id"]),
-                    choices=[int(c) for c in row["choices"]],
-                    answer=int(row["answer"]),
-                    background=None if row.get("background") is None else int(row["background"]),
-                )
-            except (ValueError, KeyError, TypeError) as err:
-                raise BadInputError(
-                    f"not a question record ({err})", path, f"line {lineno}"
-                ) from None
-            if not 0 <= q.answer < len(q.choices):
-                raise BadInputError("answer position outside the choices", path, f"line {lineno}")
-            questions.append(q)
+    for lineno, row in read_jsonl_whole(path):
+        try:
+            q = MCQuestion(
+                id=str(row["id"]),
+                choices=[int(c) for c in row["choices"]],
+                answer=int(row["answer"]),
+                background=None if row.get("background") is None else int(row["background"]),
+            )
+        except (ValueError, KeyError, TypeError) as err:
+            raise BadInputError(f"not a question record ({err})", path, f"line {lineno}") from None
+        if not 0 <= q.answer < len(q.choices):
+            raise BadInputError("answer position outside the choices", path, f"line {lineno}")
+        questions.append(q)
     return questions
