@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 import hf_tiny
 
-from actionbias.errors import BadInputError
 from actionbias.models.internvl import (
     InternVLChat,
     frames_prefix,
@@ -214,14 +213,8 @@ def test_from_pretrained_folder_round_trip(tmp_path, tiny, chat):
     )
 
 
-def test_from_pretrained_refuses_other_models(tmp_path):
-    from transformers import BertConfig
-
-    BertConfig(hidden_size=8, num_hidden_layers=1, num_attention_heads=2).save_pretrained(tmp_path)
-    with pytest.raises(BadInputError, match="not a transformers-native InternVL"):
-        InternVLChat.from_pretrained(tmp_path)
-    with pytest.raises(BadInputError, match="cannot load"):
-        InternVLChat.from_pretrained(tmp_path / "missing")
+def test_from_pretrained_refuses_other_models(refuses_other_folders):
+    refuses_other_folders(InternVLChat.from_pretrained, "not a transformers-native InternVL")
 
 
 def test_tokenizer_and_model_must_agree_on_the_image_token(tiny):
