@@ -18,6 +18,7 @@ traceback does not carry the SDK's error (and its response body) along.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -27,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Concatenate, NoReturn, ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
 from actionbias.errors import BadInputError
@@ -43,6 +44,29 @@ log = logging.getLogger(__name__)
 
 # What local servers (vLLM, Ollama, llama.cpp) accept when they check no key.
 PLACEHOLDER_KEY = "EMPTY"
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _wall_timed(
+    method: Callable[Concatenate[ChatClient, _P], _R],
+) -> Callable[Concatenate[ChatClient, _P], _R]:
+    """``method`` adding its elapsed time to the client's ``stats.wall_seconds``.
+
+    Only top-level calls count (see `ClientStats`); the undecorated method stays
+    reachable as ``__wrapped__`` for callers that time themselves.
+    """
+
+    @functools.wraps(method)
+    def timed(client: ChatClient, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        start = client._clock()
+        try:
+            return method(client, *args, **kwargs)
+        finally:
+            client.stats.add(wall_seconds=client._clock() - start)
+
+    return timed
 
 
 class ChatClient:
@@ -128,6 +152,7 @@ class ChatClient:
 
     # ------------------------------------------------------------------ public API
 
+    @_wall_timed
     def chat(
         self,
         messages: Sequence[Message],
@@ -151,23 +176,38 @@ class ChatClient:
         `extra_body` carries server-specific fields (vLLM's `guided_choice`, ...).
         `use_cache=False` skips reading the cache (the fresh reply is still stored).
         """
-        start = self._clock()
-        try:
-            return self._chat(
-                messages,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                top_p=top_p,
-                stop=stop,
-                seed=seed,
-                logprobs=logprobs,
-                top_logprobs=top_logprobs,
-                sample_index=sample_index,
-                extra_body=extra_body,
-                use_cache=use_cache,
-            )
-        finally:
-            self.stats.add(wall_seconds=self._clock() - start)
+        messages = validate_messages(messages)
+        if top_logprobs is not None:
+            if not 0 <= int(top_logprobs) <= 20:
+                raise ValueError(f"top_logprobs must be in 0..20, got {top_logprobs}")
+            logprobs = True
+        params: dict[str, Any] = {
+            "temperature": float(temperature),
+            "max_tokens": max_tokens,
+            "top_p": top_p,
+            "stop": stop,
+            "seed": seed,
+            "logprobs": True if logprobs else None,
+            "top_logprobs": int(top_logprobs) if top_logprobs is not None else None,
+            "extra_body": dict(extra_body) if extra_body else None,
+        }
+        params = {k: v for k, v in params.items() if v is not None}
+        key = cache_key(
+            self._cache_endpoint, self.model, messages, {**params, "sample_index": sample_index}
+        )
+        self.stats.add(calls=1)
+        if self.cache is None:
+            return self._fetch(messages, params, key, sample_index)
+        with self._key_lock(key):  # identical concurrent calls make one request
+            if use_cache:
+                hit = self._from_cache(key)
+                if hit is not None:
+                    return hit
+            return self._fetch(messages, params, key, sample_index)
+
+    # What `chat_many` runs per item: it times the whole batch once, as timing each
+    # item too would count the overlapping time of concurrent requests again.
+    _untimed_chat = chat.__wrapped__
 
     def chat_many(
         self,
@@ -213,7 +253,7 @@ class ChatClient:
             futures: dict[Future, int] = {}
             for i, messages in enumerate(items):
                 index = 0 if sample_indices is None else int(sample_indices[i])
-                future = pool.submit(self._chat, messages, sample_index=index, **options)
+                future = pool.submit(self._untimed_chat, messages, sample_index=index, **options)
                 futures[future] = i
             pending = set(futures)
             while pending:
@@ -277,50 +317,6 @@ class ChatClient:
         )
 
     # ------------------------------------------------------------------ one call
-
-    def _chat(
-        self,
-        messages: Sequence[Message],
-        *,
-        temperature: float = 0.0,
-        max_tokens: int | None = None,
-        top_p: float | None = None,
-        stop: str | list[str] | None = None,
-        seed: int | None = None,
-        logprobs: bool = False,
-        top_logprobs: int | None = None,
-        sample_index: int = 0,
-        extra_body: Mapping[str, Any] | None = None,
-        use_cache: bool = True,
-    ) -> ChatResult:
-        messages = validate_messages(messages)
-        if top_logprobs is not None:
-            if not 0 <= int(top_logprobs) <= 20:
-                raise ValueError(f"top_logprobs must be in 0..20, got {top_logprobs}")
-            logprobs = True
-        params: dict[str, Any] = {
-            "temperature": float(temperature),
-            "max_tokens": max_tokens,
-            "top_p": top_p,
-            "stop": stop,
-            "seed": seed,
-            "logprobs": True if logprobs else None,
-            "top_logprobs": int(top_logprobs) if top_logprobs is not None else None,
-            "extra_body": dict(extra_body) if extra_body else None,
-        }
-        params = {k: v for k, v in params.items() if v is not None}
-        key = cache_key(
-            self._cache_endpoint, self.model, messages, {**params, "sample_index": sample_index}
-        )
-        self.stats.add(calls=1)
-        if self.cache is None:
-            return self._fetch(messages, params, key, sample_index)
-        with self._key_lock(key):  # identical concurrent calls make one request
-            if use_cache:
-                hit = self._from_cache(key)
-                if hit is not None:
-                    return hit
-            return self._fetch(messages, params, key, sample_index)
 
     def _from_cache(self, key: str) -> ChatResult | None:
         assert self.cache is not None
