@@ -164,19 +164,17 @@ def normalise_objects(objects: Sequence[str], where: str = "objects") -> list[st
 
 
 def ask_concepts(
-    client: ChatClient,
+    sampled: Sampled,
     prompt: str,
     *,
     max_objects: int,
     iteration: int,
-    temperature: float,
-    max_tokens: int | None,
-    attempts: int,
     max_words: int = DEFAULT_MAX_WORDS,
     parse=None,
     run_seed: int = 0,
 ) -> tuple[Any, list[dict[str, Any]]]:
-    """Ask, parse, and re-ask with the rejection reasons (up to `attempts` replies).
+    """Ask ``sampled``'s model, parse, and re-ask with the rejection reasons (up to its
+    `attempts` replies, at its temperature and reply length).
 
     The iteration number is the sampling seed and the cache's sample index: a
     resumed run gets the very same replies from the disk cache for free, and
@@ -195,15 +193,10 @@ def ask_concepts(
 
     messages: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
     records: list[dict[str, Any]] = []
+    attempts = sampled.attempts
     for attempt in range(1, attempts + 1):
         try:
-            result = client.chat(
-                messages,
-                temperature=temperature,
-                max_tokens=max_tokens,
-                seed=sample,
-                sample_index=sample,
-            )
+            result = sampled.sample(messages, sample)
         except LLMError as exc:
             raise PolicyUnavailable(
                 f"iteration {iteration}: the LLM endpoint failed after the client's retries "
@@ -285,13 +278,10 @@ class LLMPolicyBase(Sampled):
     ) -> tuple[Any, list[dict[str, Any]]]:
         """`ask_concepts` with this policy's client, sampling settings and run seed."""
         return ask_concepts(
-            self.client,
+            self,
             prompt,
             max_objects=max_objects,
             iteration=iteration,
-            temperature=self.temperature,
-            max_tokens=self.max_tokens,
-            attempts=self.attempts,
             max_words=self.max_words,
             parse=parse,
             run_seed=self.seed,

@@ -7,7 +7,11 @@ the same check. `Sampled` holds them once; each caller gives its own defaults.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from actionbias.llm.client import ChatClient
+from actionbias.llm.messages import Message
+from actionbias.llm.result import ChatResult
 
 
 class Sampled:
@@ -27,3 +31,15 @@ class Sampled:
         self.temperature = float(temperature)
         self.max_tokens = max_tokens
         self.attempts = int(attempts)
+
+    def sample(self, messages: Sequence[Message], index: int) -> ChatResult:
+        """One reply sent with these settings; ``index`` is both the server's seed and
+        the cache's sample index, so a rerun gets the same reply from the disk cache and
+        two indices asking the same thing still get distinct samples."""
+        return self.client.chat(
+            messages,
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+            seed=index,
+            sample_index=index,
+        )

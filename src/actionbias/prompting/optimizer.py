@@ -206,13 +206,7 @@ class OptimizerBase(Sampled):
         old = [t.instruction for t in tried]
         proposal = Proposal(None)
         for attempt in range(self.attempts):
-            result = self.client.chat(
-                messages,
-                temperature=self.temperature,
-                max_tokens=self.max_tokens,
-                seed=step,
-                sample_index=step,
-            )
+            result = self.sample(messages, step)
             reply = result.text or ""
             kept = reply if self.reply_chars is None else reply[: self.reply_chars]
             try:
