@@ -94,35 +94,23 @@ def prompt_key(prompt: MCQPrompt, label: str = "") -> str:
 
 
 def with_prompt(answerer: Any, prompt: MCQPrompt) -> Any:
-    """The same model asking with ``prompt``: shares the HTTP client or the loaded weights."""
-    if isinstance(answerer, EndpointVLMAnswerer):
-        spec = {k: v for k, v in answerer.spec.items() if k != "prompt"}
-        return EndpointVLMAnswerer(
-            answerer.client,
-            prompt,
-            max_tokens=answerer.max_tokens,
-            top_logprobs=answerer.top_logprobs,
-            logprobs=answerer.use_logprobs,
-            max_side=answerer.max_side,
-            quality=answerer.quality,
-            spec=spec,
-            name=answerer.name,
+    """The same model asking with ``prompt``: shares the HTTP client or the loaded weights.
+
+    A shallow copy with another ``prompt`` (and the prompt in its ``spec``) is all a
+    view needs: the answerers build their requests from ``prompt`` at each call, and
+    every other setting (client, reply length, mode, name) stays the model's own.
+    """
+    if not (callable(getattr(answerer, "answer", None)) and hasattr(answerer, "prompt")):
+        raise TypeError(
+            f"{type(answerer).__name__} cannot take another prompt: prompt tuning needs a "
+            "video LLM answerer with a `prompt` attribute (EndpointVLMAnswerer, "
+            "LocalVLMAnswerer)"
         )
-    if isinstance(answerer, LocalVLMAnswerer):
-        spec = {k: v for k, v in answerer.spec.items() if k != "prompt"}
-        return LocalVLMAnswerer(
-            answerer.chat, prompt, answerer.mode, answerer.max_new_tokens, spec, answerer.name
-        )
-    if callable(getattr(answerer, "answer", None)) and hasattr(answerer, "prompt"):
-        view = copy.copy(answerer)
-        view.prompt = prompt
-        if isinstance(getattr(answerer, "spec", None), dict):
-            view.spec = {**answerer.spec, "prompt": prompt.to_dict()}
-        return view
-    raise TypeError(
-        f"{type(answerer).__name__} cannot take another prompt: prompt tuning needs a video LLM "
-        "answerer with a `prompt` attribute (EndpointVLMAnswerer, LocalVLMAnswerer)"
-    )
+    view = copy.copy(answerer)
+    view.prompt = prompt
+    if isinstance(getattr(answerer, "spec", None), dict):
+        view.spec = {**answerer.spec, "prompt": prompt.to_dict()}
+    return view
 
 
 def build_answerer(
