@@ -64,11 +64,9 @@ class PromptBench:
     questions: Path
     parts: dict[str, Manifest]
     objective: Objective
-    frames: int
-    batch_size: int
-    seed: int
-    n_boot: int
-    progress: bool
+    audit: dict[str, Any]
+    """`evaluate_prompt`'s keywords, the same for every prompt: frames, batch_size, seed,
+    n_boot, progress."""
 
     def score(self, prompt: MCQPrompt, key: str, part: str) -> PromptScore:
         """``prompt``'s score on ``part`` (`TUNE` or `HELDOUT`), cached under ``key``."""
@@ -79,12 +77,8 @@ class PromptBench:
             self.questions,
             self.out / PROMPTS / key / part,
             self.objective,
-            frames=self.frames,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            n_boot=self.n_boot,
             name=key,
-            progress=self.progress,
+            **self.audit,
         )
 
 
@@ -105,16 +99,5 @@ def prompt_bench(
     questions = write_questions(swap, out / QUESTIONS, seed=seed, group="swap")
     split = load_or_make_split(out / SPLIT, swap, tune_fraction, seed)
     parts = {TUNE: subset(swap, split.tune), HELDOUT: subset(swap, split.heldout)}
-    return PromptBench(
-        answerer,
-        out,
-        split,
-        questions,
-        parts,
-        objective,
-        frames,
-        batch_size,
-        seed,
-        n_boot,
-        progress,
-    )
+    audit = dict(frames=frames, batch_size=batch_size, seed=seed, n_boot=n_boot, progress=progress)
+    return PromptBench(answerer, out, split, questions, parts, objective, audit)
