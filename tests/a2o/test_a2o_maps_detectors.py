@@ -74,22 +74,20 @@ def tiny_grounding_dino(workdir: Path, seed: int = 0):
         intermediate_size=32,
         max_position_embeddings=64,
     )
+    # encoder and decoder alike but for depth (one encoder layer, two decoder layers)
+    alike = {"attention_heads": 2, "ffn_dim": 32, "n_points": 2}
+    sides = {f"{side}_{key}": n for side in ("encoder", "decoder") for key, n in alike.items()}
     config = GroundingDinoConfig(
         backbone_config=swin,
+        num_feature_levels=len(swin.out_features),
         text_config=bert,
+        max_text_len=32,
         use_timm_backbone=False,
-        d_model=32,
+        d_model=bert.hidden_size,
         encoder_layers=1,
         decoder_layers=2,
-        encoder_attention_heads=2,
-        decoder_attention_heads=2,
-        encoder_ffn_dim=32,
-        decoder_ffn_dim=32,
         num_queries=10,
-        num_feature_levels=2,
-        encoder_n_points=2,
-        decoder_n_points=2,
-        max_text_len=32,
+        **sides,
     )
     model = hf_tiny.seeded(seed, lambda: GroundingDinoForObjectDetection(config))
     image_processor = GroundingDinoImageProcessorPil(size={"shortest_edge": 64, "longest_edge": 96})
