@@ -24,27 +24,18 @@ def _gt(tmp_path, videos):
     return path
 
 
+def _video(subset, duration, *annotations):
+    """One video of the ground-truth database, at 30 fps."""
+    return {"subset": subset, "duration": duration, "fps": 30.0, "annotations": list(annotations)}
+
+
 def test_eval_command_writes_map_json(tmp_path, capsys) -> None:
+    jump = {"label": "jump", "segment": [1.0, 5.0], "label_id": 0}  # twice in "a"
+    run_a = {"label": "run", "segment": [10.0, 20.0], "label_id": 1}
+    run_b = {"label": "run", "segment": [0.0, 3.0], "label_id": 1}
     gt = _gt(
         tmp_path,
-        {
-            "a": {
-                "subset": "validation",
-                "duration": 30.0,
-                "fps": 30.0,
-                "annotations": [
-                    {"label": "jump", "segment": [1.0, 5.0], "label_id": 0},
-                    {"label": "jump", "segment": [1.0, 5.0], "label_id": 0},
-                    {"label": "run", "segment": [10.0, 20.0], "label_id": 1},
-                ],
-            },
-            "b": {
-                "subset": "training",
-                "duration": 9.0,
-                "fps": 30.0,
-                "annotations": [{"label": "run", "segment": [0.0, 3.0], "label_id": 1}],
-            },
-        },
+        {"a": _video("validation", 30.0, jump, jump, run_a), "b": _video("training", 9.0, run_b)},
     )
     pred = tmp_path / "pred.json"
     pred.write_text(
@@ -217,7 +208,7 @@ def test_train_on_a_subset_lacking_some_classes(tmp_path, label_ids) -> None:
         item: dict[str, object] = {"label": label, "segment": [1.6, 3.0]}
         if label_ids:
             item["label_id"] = label_id
-        videos[f"v{i}"] = {"subset": subset, "duration": 6.0, "fps": 30.0, "annotations": [item]}
+        videos[f"v{i}"] = _video(subset, 6.0, item)
     gt = _gt(tmp_path, videos)
     common = ["--gt", str(gt), "--features", str(feats_dir)]
     tiny = ["--embed-dim", "8", "--window", "3", "--stem-blocks", "1", "--downsample-blocks", "1"]
@@ -299,12 +290,8 @@ def _tiny_features(
         c = i % len(classes)
         x[action[0] : action[1], c] += 1
         np.save(feats_dir / f"v{i}.npy", x)
-        videos[f"v{i}"] = {
-            "subset": "training" if i < 3 else "validation",
-            "duration": duration,
-            "fps": 30.0,
-            "annotations": [{"label": classes[c], "segment": list(segment)}],
-        }
+        subset = "training" if i < 3 else "validation"
+        videos[f"v{i}"] = _video(subset, duration, {"label": classes[c], "segment": list(segment)})
     desc = tmp_path / "desc.json"
     desc.write_text(json.dumps({c: f"the person does {c} with both arms." for c in classes}))
     return _gt(tmp_path, videos), feats_dir, desc
@@ -410,12 +397,10 @@ def test_thumos14_config_on_generated_i3d_features(tmp_path, capsys, language) -
         x = rng.normal(0, 0.1, size=(48, 2304)).astype(np.float32)
         x[10:20, c] += 1
         np.save(feats / f"{vid}.npy", x)
-        database[vid] = {
-            "subset": "Validation" if i < 3 else "Test",
-            "duration": 7.0,
-            "fps": 30.0,
-            "annotations": [{"label": names[c], "segment": [1.8, 3.1], "label_id": c}],
-        }
+        subset = "Validation" if i < 3 else "Test"
+        database[vid] = _video(
+            subset, 7.0, {"label": names[c], "segment": [1.8, 3.1], "label_id": c}
+        )
     gt = _gt(tmp_path, database)
     run = tmp_path / "run"
     sets = ["epochs=2", "batch_size=2", "embed_dim=16", "window=5", "downsample_blocks=2"]
