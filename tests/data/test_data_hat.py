@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_testkit import write
 
 from actionbias.data import (
     SwapPair,
@@ -200,8 +201,7 @@ SWAP_CSV = (
 
 
 def test_swap_csv_round_trip(tmp_path):
-    src = tmp_path / "swaps.csv"
-    src.write_text(SWAP_CSV)
+    src = write(tmp_path / "swaps.csv", SWAP_CSV)
     pairs = read_swap_csv(src)
     assert [p.has_person for p in pairs] == [True, None, False]
     assert pairs[1].background_label == "skiing (not slalom or crosscountry)"
@@ -213,9 +213,9 @@ def test_swap_csv_round_trip(tmp_path):
 
 
 def test_swap_csv_without_has_person_and_label_checking(tmp_path):
-    src = tmp_path / "s.csv"
-    src.write_text(
-        "human_clip,human_label,background_clip,background_label\nx,air_drumming,y,Zumba\n"
+    src = write(
+        tmp_path / "s.csv",
+        "human_clip,human_label,background_clip,background_label\nx,air_drumming,y,Zumba\n",
     )
     (pair,) = read_swap_csv(src)
     assert (pair.human_label, pair.background_label, pair.has_person) == (
@@ -250,14 +250,15 @@ def test_swap_csv_without_has_person_and_label_checking(tmp_path):
     ],
 )
 def test_swap_csv_errors(tmp_path, text, message):
-    src = tmp_path / "s.csv"
-    src.write_text(text)
+    src = write(tmp_path / "s.csv", text)
     with pytest.raises(BadInputError, match=message):
         read_swap_csv(src)
 
 
 def test_swap_csv_unknown_class_with_class_list(tmp_path):
-    src = tmp_path / "s.csv"
-    src.write_text("human_clip,human_label,background_clip,background_label\nx,archery,y,flying\n")
+    src = write(
+        tmp_path / "s.csv",
+        "human_clip,human_label,background_clip,background_label\nx,archery,y,flying\n",
+    )
     with pytest.raises(BadInputError, match=r"s\.csv:line 2: unknown class 'flying'"):
         read_swap_csv(src, classes=kinetics400_classes())

@@ -4,6 +4,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from data_testkit import write
 
 from actionbias.data import (
     read_rawframe_list,
@@ -30,9 +31,10 @@ def test_slowfast_list_reads_and_round_trips(tmp_path):
     root = tmp_path / "videos"
     touch(root / "archery" / "a_000001_000011.mp4")
     touch(root / "bending back" / "b_000002_000012.mp4")
-    lst = tmp_path / "lists" / "val.txt"
-    lst.parent.mkdir()
-    lst.write_text("archery/a_000001_000011.mp4 5\n\nbending back/b_000002_000012.mp4 20\n")
+    lst = write(
+        tmp_path / "lists" / "val.txt",
+        "archery/a_000001_000011.mp4 5\n\nbending back/b_000002_000012.mp4 20\n",
+    )
     manifest = read_slowfast_list(lst, root=root, strict=True)
     assert [r.id for r in manifest] == ["archery/a_000001_000011", "bending back/b_000002_000012"]
     assert [r.label for r in manifest] == ["archery", "bending back"]
@@ -57,16 +59,16 @@ def test_slowfast_list_reads_and_round_trips(tmp_path):
 
 
 def test_slowfast_class_name_labels_and_csv_variant(tmp_path):
-    lst = tmp_path / "l.txt"
-    lst.write_text("x.mp4 playing ice hockey\nmy clips/y.mp4 air_drumming\nz.mp4,3\n")
+    lst = write(
+        tmp_path / "l.txt", "x.mp4 playing ice hockey\nmy clips/y.mp4 air_drumming\nz.mp4,3\n"
+    )
     manifest = read_slowfast_list(lst)
     assert [r.label for r in manifest] == ["playing ice hockey", "air drumming", "applauding"]
     assert manifest[1].id == "my clips/y"
 
 
 def test_slowfast_custom_classes(tmp_path):
-    lst = tmp_path / "l.txt"
-    lst.write_text("a.mp4 1\nb.mp4 0\n")
+    lst = write(tmp_path / "l.txt", "a.mp4 1\nb.mp4 0\n")
     manifest = read_slowfast_list(lst, classes=["jump", "wave"])
     assert [r.label for r in manifest] == ["wave", "jump"]
     (tmp_path / "classes.txt").write_text("sit\nstand\n")
@@ -84,15 +86,13 @@ def test_slowfast_custom_classes(tmp_path):
     ],
 )
 def test_slowfast_errors(tmp_path, text, kwargs, message):
-    lst = tmp_path / "l.txt"
-    lst.write_text(text)
+    lst = write(tmp_path / "l.txt", text)
     with pytest.raises(BadInputError, match=message):
         read_slowfast_list(lst, **kwargs)
 
 
 def test_slowfast_missing_media(tmp_path, caplog):
-    lst = tmp_path / "l.txt"
-    lst.write_text("a.mp4 1\nb.mp4 2\n")
+    lst = write(tmp_path / "l.txt", "a.mp4 1\nb.mp4 2\n")
     touch(tmp_path / "a.mp4")
     with caplog.at_level(logging.WARNING):
         manifest = read_slowfast_list(lst)
@@ -111,8 +111,7 @@ def test_rawframe_list_with_spaces_in_paths_round_trips(tmp_path):
     ori = tmp_path / "ori"
     frames(ori / "archery" / "01xStFVYC7U_000011_000021", 3)
     frames(ori / "bending back" / "05mZDSLkGQI_000007_000017", 3)
-    lst = tmp_path / "kinetics400_val_list_rawframes.txt"
-    lst.write_text(HAT_LIST)
+    lst = write(tmp_path / "kinetics400_val_list_rawframes.txt", HAT_LIST)
     manifest = read_rawframe_list(lst, root=ori, strict=True)
     assert [r.id for r in manifest] == [
         "archery/01xStFVYC7U_000011_000021",
@@ -130,8 +129,7 @@ def test_rawframe_list_with_spaces_in_paths_round_trips(tmp_path):
 
 def test_rawframe_writer_counts_frames_when_unknown(tmp_path):
     frames(tmp_path / "clips" / "c1", 7)
-    lst = tmp_path / "l.txt"
-    lst.write_text("clips/c1 99 2\n")
+    lst = write(tmp_path / "l.txt", "clips/c1 99 2\n")
     manifest = read_rawframe_list(lst)
     del manifest[0].extras["total_frames"]
     write_rawframe_list(manifest, lst)
@@ -139,8 +137,7 @@ def test_rawframe_writer_counts_frames_when_unknown(tmp_path):
 
 
 def test_rawframe_offset_lists(tmp_path):
-    lst = tmp_path / "l.txt"
-    lst.write_text("some/dir-1 12 163 3\nsome/dir-2 0 20 4\n")
+    lst = write(tmp_path / "l.txt", "some/dir-1 12 163 3\nsome/dir-2 0 20 4\n")
     with pytest.raises(BadInputError, match=r"l\.txt:line 1: one numeric field too many"):
         read_rawframe_list(lst)
     manifest = read_rawframe_list(lst, with_offset=True)
@@ -159,14 +156,12 @@ def test_rawframe_offset_lists(tmp_path):
     ],
 )
 def test_rawframe_errors(tmp_path, text, message):
-    lst = tmp_path / "l.txt"
-    lst.write_text(text)
+    lst = write(tmp_path / "l.txt", text)
     with pytest.raises(BadInputError, match=message):
         read_rawframe_list(lst)
 
 
 def test_empty_frame_folder_is_missing(tmp_path):
     (tmp_path / "a" / "b").mkdir(parents=True)
-    lst = tmp_path / "l.txt"
-    lst.write_text("a/b 10 3\n")
+    lst = write(tmp_path / "l.txt", "a/b 10 3\n")
     assert read_rawframe_list(lst).missing_media()[0].id == "a/b"
