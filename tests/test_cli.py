@@ -210,3 +210,45 @@ def test_a_command_says_what_it_does_in_its_handler_docstring():
     assert Command("x", handler=run, help="given").texts() == ("given", None)
     with pytest.raises(TypeError, match="'x' has neither help nor a handler docstring"):
         Command("x", handler=bare).texts()
+
+
+def _rows(table):
+    for row in table:
+        yield row
+        yield from _rows(row.subcommands)
+
+
+def test_every_forwarded_flag_is_a_flag_of_its_command():
+    """`flags(args, "x")` reads ``args.x``: a name no parser defines would fail only
+    when that command runs, so every name is checked against its command's parser
+    (in the handler and the module's helpers it calls)."""
+    import argparse
+    import ast
+    import inspect
+
+    checked = 0
+    for module in TABLES:
+        loaded = importlib.import_module(module)
+        tree = ast.parse(inspect.getsource(loaded))
+        functions = {f.name: f for f in ast.walk(tree) if isinstance(f, ast.FunctionDef)}
+        for row in _rows(loaded.COMMANDS):
+            if row.handler is None:
+                continue
+            parser = argparse.ArgumentParser()
+            row.add_arguments(parser)
+            dests = {action.dest for action in parser._actions}
+            todo, seen = [row.handler.__name__], set()
+            while todo:
+                name = todo.pop()
+                if name in seen or name not in functions:
+                    continue
+                seen.add(name)
+                for call in ast.walk(functions[name]):
+                    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+                        continue
+                    if call.func.id == "flags":
+                        for arg in call.args[1:]:
+                            assert arg.value in dests, (module, row.name, arg.value)
+                            checked += 1
+                    todo.append(call.func.id)
+    assert checked > 50

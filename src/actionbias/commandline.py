@@ -16,6 +16,7 @@ import argparse
 import inspect
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 Handler = Callable[[argparse.Namespace], int]
 AddArguments = Callable[[argparse.ArgumentParser], None]
@@ -81,6 +82,16 @@ class Command:
             )
             add_commands(inner, self.subcommands)
         return parser
+
+
+def flags(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The named flags as keyword arguments of the library function they feed.
+
+    A flag and the parameter it sets share a name, so a handler lists the names
+    once (``run(args.out, **flags(args, "seed", "shard"))``) instead of a line of
+    ``seed=args.seed`` each; a flag that is renamed on its way is still spelled out.
+    """
+    return {name: getattr(args, name) for name in names}
 
 
 def add_commands(sub: argparse._SubParsersAction, commands: Sequence[Command]) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.argtypes import key_values, positive_int
-from actionbias.commandline import Command
+from actionbias.commandline import Command, flags
 from actionbias.errors import BadInputError
 
 POLICIES = ("search", "llm", "static", "pool", "fixed")
@@ -212,19 +212,22 @@ def _environment_and_splits(args: argparse.Namespace, out: Path) -> tuple[Any, d
     if args.shots:
         train = few_shot(train, args.shots, seed=args.seed)
     config = A2OTrainConfig(
-        backbone=args.backbone,
-        pretrained=args.pretrained,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        weight_decay=args.weight_decay,
-        adapter_depth=args.adapter_depth,
+        **flags(
+            args,
+            "backbone",
+            "pretrained",
+            "epochs",
+            "batch_size",
+            "lr",
+            "weight_decay",
+            "adapter_depth",
+            "seed",
+            "accelerator",
+            "precision",
+        ),
         num_frames=args.frames,
         short_side=args.crop,
         crop_size=args.crop,
-        seed=args.seed,
-        accelerator=args.accelerator,
-        precision=args.precision,
     )
     return TrainEnvironment(train, splits["val"], _store(args, out), config), splits
 
@@ -264,12 +267,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         env,
         task,
         out,
-        iterations=args.iterations,
-        max_objects=args.max_objects,
+        **flags(args, "iterations", "max_objects", "final_epochs", "force"),
         initial_history=history,
-        final_epochs=args.final_epochs,
         test=None if args.no_test else splits.get("test"),
-        force=args.force,
         progress=not args.no_progress,
     )
     best = result.best
@@ -386,12 +386,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     result = run_a2o_demo(
         args.out,
-        quick=args.quick,
-        seed=args.seed,
-        force=args.force,
+        **flags(args, "quick", "seed", "force", "pc3d"),
         progress=not args.no_progress,
         data_dir=args.data,
-        pc3d=args.pc3d,
     )
     for name, row in result.results["rows"].items():
         f = row["figures"]

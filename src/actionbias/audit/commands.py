@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.argtypes import key_values, positive_int, shard
-from actionbias.commandline import Command, add_commands
+from actionbias.commandline import Command, add_commands, flags
 from actionbias.errors import BadInputError
 
 SUMMARY_KEYS = ("videos", "skipped", "no_answer", "errors", "complete")
@@ -190,10 +190,7 @@ def _run_audit(model: Any, args: argparse.Namespace) -> dict[str, Any]:
         model,
         args.data,
         args.out,
-        protocol=args.protocol,
-        frames=args.frames,
-        shard=args.shard,
-        name=args.name,
+        **flags(args, "protocol", "frames", "shard", "name"),
         **options,
     )
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from actionbias.argtypes import non_negative_int, positive_int, seed_list
-from actionbias.commandline import Command
+from actionbias.commandline import Command, flags
 
 DEFAULT_OUT = Path("runs/demo")
 
@@ -85,16 +85,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     result = run_demo(
         args.out,
-        quick=args.quick,
+        **flags(args, "quick", "data_seed", "force", "recipe", "scene_swap_epochs", "parallel"),
         seeds=tuple(args.seeds),
-        data_seed=args.data_seed,
-        force=args.force,
         progress=not args.no_progress,
-        recipe=args.recipe,
         overrides=tuple(args.set),
-        scene_swap_epochs=args.scene_swap_epochs,
         report=not args.no_report,
-        parallel=args.parallel,
     )
     if args.json:
         print(json.dumps(result.to_dict(), indent=2))

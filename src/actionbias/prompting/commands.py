@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.argtypes import open_fraction, positive_int
-from actionbias.commandline import Command
+from actionbias.commandline import Command, flags
 from actionbias.errors import BadInputError
 
 log = logging.getLogger(__name__)
@@ -193,19 +193,22 @@ def cmd_prompt_tune(args: argparse.Namespace) -> int:
         optimizer,
         args.data,
         args.out,
-        iterations=args.iterations,
-        top_k=args.top_k,
-        tune_fraction=args.tune_fraction,
-        seed=args.seed,
-        objective=args.objective,
-        frames=args.frames,
-        batch_size=args.batch_size,
-        limit=args.limit,
-        swap_split=args.swap_split,
+        **flags(
+            args,
+            "iterations",
+            "top_k",
+            "tune_fraction",
+            "seed",
+            "objective",
+            "frames",
+            "batch_size",
+            "limit",
+            "swap_split",
+            "root",
+            "classes",
+        ),
         n_boot=args.bootstrap,
         data_format=args.format,
-        root=args.root,
-        classes=args.classes,
         on_step=on_step,
         progress=not args.no_progress,
     )
@@ -286,17 +289,20 @@ def cmd_prompt_eval(args: argparse.Namespace) -> int:
         prompts,
         args.data,
         args.out,
-        objective=args.objective,
-        tune_fraction=args.tune_fraction,
-        seed=args.seed,
-        frames=args.frames,
-        batch_size=args.batch_size,
+        **flags(
+            args,
+            "objective",
+            "tune_fraction",
+            "seed",
+            "frames",
+            "batch_size",
+            "limit",
+            "swap_split",
+            "root",
+            "classes",
+        ),
         n_boot=args.bootstrap,
-        limit=args.limit,
-        swap_split=args.swap_split,
         data_format=args.format,
-        root=args.root,
-        classes=args.classes,
         on_prompt=on_prompt,
         progress=not args.no_progress,
     )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from actionbias.argtypes import fraction, shard
-from actionbias.commandline import Command
+from actionbias.commandline import Command, flags
 
 
 def _add_dataset_args(p: argparse.ArgumentParser) -> None:
@@ -106,10 +106,7 @@ def cmd_inpaint(args: argparse.Namespace) -> int:
         _records(args),
         args.out,
         masks_dir=args.masks,
-        backend=args.backend,
-        method=args.method,
-        shard=args.shard,
-        ext=args.ext,
+        **flags(args, "backend", "method", "shard", "ext"),
         progress=not args.no_progress,
     )
     return _finish(stats)
@@ -149,15 +146,8 @@ def cmd_swap(args: argparse.Namespace) -> int:
     stats = run_swap(
         args.hat,
         args.out,
-        pairs=args.pairs,
-        policy=args.policy,
-        mode=args.mode,
-        seed=args.seed,
+        **flags(args, "pairs", "policy", "mode", "seed", "canvas", "fps", "shard", "classes"),
         coverage=tuple(args.coverage) if args.coverage else None,
-        canvas=args.canvas,
-        fps=args.fps,
-        shard=args.shard,
-        classes=args.classes,
         progress=not args.no_progress,
     )
     return _finish(stats)

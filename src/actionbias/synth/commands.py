@@ -12,7 +12,7 @@ import json
 from pathlib import Path
 
 from actionbias.argtypes import fraction, key_values, positive_int
-from actionbias.commandline import Command
+from actionbias.commandline import Command, flags
 from actionbias.errors import BadInputError
 
 _SYNTH_HELP = """\
@@ -89,11 +89,8 @@ def cmd_synth(args: argparse.Namespace) -> int:
         raise BadInputError("--out is required to generate (or use: actionbias synth card DATA)")
     summary = generate(
         args.out,
-        preset=args.preset,
-        seed=args.seed,
-        workers=args.workers,
+        **flags(args, "preset", "seed", "workers", "force"),
         progress=not args.no_progress,
-        force=args.force,
         **_overrides(args),
     )
     print(json.dumps(summary, indent=2, sort_keys=True, default=str))

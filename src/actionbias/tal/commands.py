@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from actionbias.argtypes import key_values
-from actionbias.commandline import Command
+from actionbias.commandline import Command, flags
 from actionbias.errors import BadInputError
 from actionbias.tal.workflows import (
     FEATURE_READING,
@@ -88,9 +88,7 @@ def cmd_infer(args: argparse.Namespace) -> int:
     from actionbias.tal.workflows import detect_videos
 
     cfg = InferenceConfig(
-        score_threshold=args.score_threshold,
-        max_segments=args.max_segments,
-        nms_sigma=args.nms_sigma,
+        **flags(args, "score_threshold", "max_segments", "nms_sigma"),
     )
     options = {
         k: getattr(args, k) for k in (*FEATURE_READING, "max_seq_len", "batch_size", "device")
@@ -117,18 +115,21 @@ def cmd_features(args: argparse.Namespace) -> int:
     info = extract_features(
         args.videos,
         args.out,
-        model=args.model,
-        num_classes=args.num_classes,
-        checkpoint=args.checkpoint,
+        **flags(
+            args,
+            "model",
+            "num_classes",
+            "checkpoint",
+            "window",
+            "stride",
+            "clip_frames",
+            "size",
+            "batch_size",
+            "device",
+            "annotations",
+            "overwrite",
+        ),
         options=key_values(args.option, "--option"),
-        window=args.window,
-        stride=args.stride,
-        clip_frames=args.clip_frames,
-        size=args.size,
-        batch_size=args.batch_size,
-        device=args.device,
-        annotations=args.annotations,
-        overwrite=args.overwrite,
     )
     meta = info["videos"]
     failed = sum(1 for m in meta.values() if "error" in m)
