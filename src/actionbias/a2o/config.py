@@ -18,6 +18,8 @@ from actionbias.train.clips import ClipSpec
 
 OPTIMIZERS = ("adam", "adamw", "sgd")
 SCHEDULERS = ("none", "cosine")
+# the fields `A2OTrainConfig.optim` hands to the recogniser's Lightning module, in this order
+OPTIM_FIELDS = ("optimizer", "lr", "weight_decay", "scheduler", "label_smoothing")
 
 
 @dataclass
@@ -97,15 +99,9 @@ class A2OTrainConfig:
         self.std = tuple(float(v) for v in self.std)  # type: ignore[assignment]
 
     def clip_spec(self) -> ClipSpec:
-        return ClipSpec(
-            num_frames=self.num_frames,
-            sampling=self.sampling,
-            stride=self.stride,
-            short_side=self.short_side,
-            crop_size=self.crop_size,
-            mean=self.mean,
-            std=self.std,
-        )
+        """The clip preprocessing: this config's fields of the same names (human-only
+        clips keep the default fill; A2O composites none)."""
+        return ClipSpec.from_config(self)
 
     def model_options(self, num_maps: int, pretrained: bool = True) -> dict[str, Any]:
         """Registry options of the ``a2o`` model for ``num_maps`` object queries."""
@@ -127,13 +123,8 @@ class A2OTrainConfig:
         return options
 
     def optim(self) -> dict[str, Any]:
-        return {
-            "optimizer": self.optimizer,
-            "lr": self.lr,
-            "weight_decay": self.weight_decay,
-            "scheduler": self.scheduler,
-            "label_smoothing": self.label_smoothing,
-        }
+        """The optimiser settings of the trial's Lightning module, under its names."""
+        return {name: getattr(self, name) for name in OPTIM_FIELDS}
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -15,7 +15,7 @@ decoded uint8 arrays can be kept in memory and the cheap part redone every epoch
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -24,7 +24,6 @@ from torch import Tensor
 
 from actionbias.data import VideoRecord
 from actionbias.errors import BadInputError
-from actionbias.train.config import DataConfig
 from actionbias.train.masks import MaskSource, fit_masks
 
 
@@ -43,18 +42,16 @@ class ClipSpec:
     human_fill_rgb: tuple[float, float, float] = (123.0, 116.0, 103.0)
 
     @classmethod
-    def from_config(cls, data: DataConfig) -> ClipSpec:
-        return cls(
-            num_frames=data.num_frames,
-            sampling=data.sampling,
-            stride=data.stride,
-            short_side=data.short_side,
-            crop_size=data.crop_size,
-            mean=tuple(data.mean),  # type: ignore[arg-type]
-            std=tuple(data.std),  # type: ignore[arg-type]
-            human_fill=data.human_fill,
-            human_fill_rgb=tuple(data.human_fill_rgb),  # type: ignore[arg-type]
-        )
+    def from_config(cls, data: Any) -> ClipSpec:
+        """The spec of a config that holds these fields under the same names: a
+        `DataConfig`, or any other (A2O's trial config has no ``human_fill*``: a field
+        the config lacks keeps its default). Colours become tuples (YAML gives lists),
+        so the spec stays hashable."""
+        given = {f.name: getattr(data, f.name) for f in fields(cls) if hasattr(data, f.name)}
+        for name in ("mean", "std", "human_fill_rgb"):
+            if name in given:
+                given[name] = tuple(given[name])
+        return cls(**given)
 
     @property
     def resize_to(self) -> int | None:
