@@ -286,23 +286,19 @@ def _checkpoint_extra(options: TALTrainOptions, train_set: Any) -> dict[str, Any
 
 
 def _fit_config(options: TALTrainOptions) -> Any:
-    """The training loop's settings (`actionbias.tal.train.TALTrainConfig`) of the options."""
+    """The training loop's settings (`actionbias.tal.train.TALTrainConfig`) of the options.
+
+    The command's options carry the loop's settings under the loop's own names
+    (epochs, rates, loss weights, seed, device); only two are spelled otherwise:
+    ``--ema-decay 0`` means no EMA and ``--threads`` is ``num_threads``. Settings
+    the command does not offer (gradient clip, alternation) keep the loop's defaults.
+    """
     from actionbias.tal.train import TALTrainConfig
 
-    return TALTrainConfig(
-        epochs=options.epochs,
-        batch_size=options.batch_size,
-        lr=options.lr,
-        language_lr=options.language_lr,
-        weight_decay=options.weight_decay,
-        warmup_epochs=options.warmup_epochs,
-        ema_decay=options.ema_decay or None,
-        loss_tg=options.loss_tg,
-        loss_adv=options.loss_adv,
-        seed=options.seed,
-        device=options.device,
-        num_threads=options.threads,
-    )
+    offered = {f.name for f in fields(TALTrainOptions)}
+    same = {f.name: getattr(options, f.name) for f in fields(TALTrainConfig) if f.name in offered}
+    same["ema_decay"] = options.ema_decay or None
+    return TALTrainConfig(**same, num_threads=options.threads)
 
 
 def _prompt_settings(inputs: Any) -> Any:
