@@ -32,7 +32,7 @@ import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -251,16 +251,13 @@ class SegmentStats:
     cache_files: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "videos": self.videos,
-            "computed": self.computed,
-            "reused": self.reused,
-            "failed": self.failed,
-            "frames": self.frames,
-            "frames_without_person": self.frames_without_person,
-            "videos_without_person": self.videos_without_person,
-            "failures": [{"path": p, "reason": r} for p, r in self.failures],
-        }
+        """The summary's fields: every count, in field order, and the failures as
+        ``{path, reason}`` objects; the cache files (one per video, all in the cache
+        folder) stay out."""
+        out = asdict(self)
+        del out["cache_files"]
+        out["failures"] = [{"path": p, "reason": r} for p, r in self.failures]
+        return out
 
 
 FrameReader = Callable[[Any], tuple[np.ndarray, np.ndarray]]

@@ -59,6 +59,9 @@ from actionbias.segment.backend import PersonSegmenter, check_frames
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 DTYPES: tuple[str, ...] = ("float32", "float16", "bfloat16")
+# the constructor options `options` reports, in its order; device and detect_batch are
+# left out of it (where and in what batches the models run)
+MASK_OPTIONS = ("detector", "sam2", "person_label", "score_threshold", "dtype")
 # SAM2's prompt-encoder labels for the two corners of a box prompt.
 BOX_CORNER_LABELS: tuple[int, int] = (2, 3)
 _OBJECT_ID = 1
@@ -270,12 +273,10 @@ class YoloSam2Segmenter(PersonSegmenter):
         self._image_size = int(size if isinstance(size, int) else size[0])
 
     def options(self) -> dict[str, Any]:
+        """The constructor options in `MASK_OPTIONS`, how SAM2 is prompted and the
+        transformers version: this backend's part of the mask cache key."""
         return {
-            "detector": self.detector,
-            "sam2": self.sam2,
-            "person_label": self.person_label,
-            "score_threshold": self.score_threshold,
-            "dtype": self.dtype,
+            **{name: getattr(self, name) for name in MASK_OPTIONS},
             "prompt": "best-person-box-first-detected-frame",
             "transformers": self._transformers.__version__,
         }
