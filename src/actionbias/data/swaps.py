@@ -284,12 +284,7 @@ def write_swap_csv(pairs: Sequence[SwapPair], path: str | Path) -> None:
     header += extra_columns
     rows = []
     for pair in pairs:
-        row: list[object] = [
-            pair.human_clip,
-            pair.human_label,
-            pair.background_clip,
-            pair.background_label,
-        ]
+        row: list[object] = [getattr(pair, column) for column in SWAP_COLUMNS]
         if with_person:
             row.append("" if pair.has_person is None else int(pair.has_person))
         row += [pair.extras[k] for k in extra_columns]
