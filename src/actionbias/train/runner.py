@@ -71,6 +71,22 @@ PREPROCESSING = (
     "num_workers",
     "worker_start",
 )
+#: `TrainerConfig` fields that are Lightning `Trainer` arguments of the same name, passed as
+#: they are (precision and benchmark are resolved for the hardware first, see `Hardware`).
+LIGHTNING_TRAINER_ARGS = (
+    "max_epochs",
+    "accelerator",
+    "devices",
+    "num_nodes",
+    "strategy",
+    "deterministic",
+    "check_val_every_n_epoch",
+    "log_every_n_steps",
+    "limit_train_batches",
+    "limit_val_batches",
+    "gradient_clip_val",
+    "accumulate_grad_batches",
+)
 # Lightning's advice for tiny CPU datasets and short epochs is noise here.
 QUIET = (
     r".*does not have many workers.*",
@@ -217,22 +233,11 @@ def _make_trainer(
         callbacks = [*callbacks, TQDMProgressBar(refresh_rate=max(1, t.log_every_n_steps // 2))]
     return L.Trainer(
         default_root_dir=str(run_dir),
-        max_epochs=t.max_epochs,
-        accelerator=t.accelerator,
-        devices=t.devices,
-        num_nodes=t.num_nodes,
-        strategy=t.strategy,
+        **{name: getattr(t, name) for name in LIGHTNING_TRAINER_ARGS},
         precision=hw.precision,  # type: ignore[arg-type]
         benchmark=hw.benchmark,
-        deterministic=t.deterministic,
         callbacks=callbacks,
         logger=_loggers(run_dir),
-        check_val_every_n_epoch=t.check_val_every_n_epoch,
-        log_every_n_steps=t.log_every_n_steps,
-        limit_train_batches=t.limit_train_batches,
-        limit_val_batches=t.limit_val_batches,
-        gradient_clip_val=t.gradient_clip_val,
-        accumulate_grad_batches=t.accumulate_grad_batches,
         enable_progress_bar=t.progress,
         enable_model_summary=t.progress,
         num_sanity_val_steps=0,
