@@ -32,12 +32,19 @@ from typing import Any, Protocol
 import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader
 
 from actionbias.data import Manifest, SkipLog, VideoRecord
 from actionbias.errors import BadInputError
 from actionbias.train.clips import ClipSpec, normalise
-from actionbias.train.dataset import SKIPPED, EpochSampler, collate, skip_reason
+from actionbias.train.dataset import (
+    EpochSampler,
+    RecordDataset,
+    collate,
+    item_targets,
+    skip_marker,
+    skip_reason,
+)
 from actionbias.train.masks import fit_masks
 
 log = logging.getLogger(__name__)
@@ -214,13 +221,15 @@ def prepare(
     return kept, clips
 
 
-class MapClipDataset(Dataset):
+class MapClipDataset(RecordDataset):
     """``video`` (+ ``maps`` when there are queries), ``label``, ``index`` per record.
 
     With ``clips`` (from `prepare`) everything is in memory; without, each item is
     decoded and its maps loaded in the loader (worker processes get a copy of the
     store, which is picklable) and a broken one becomes a skip marker.
     """
+
+    clip_kind = "prepared"
 
     def __init__(
         self,
@@ -230,15 +239,11 @@ class MapClipDataset(Dataset):
         store: MapLoader | None = None,
         clips: Sequence[PreparedClip] | None = None,
     ) -> None:
-        if clips is not None and len(clips) != len(records):
-            raise ValueError(f"{len(clips)} prepared clips for {len(records)} records")
+        super().__init__(records, spec, clips)
         if queries and store is None and clips is None:
             raise ValueError("object queries were given but no map store")
-        self.records = list(records)
-        self.spec = spec
         self.queries = tuple(queries)
         self.store = store
-        self.clips = list(clips) if clips is not None else None
 
     def __len__(self) -> int:
         return len(self.records)
@@ -259,7 +264,7 @@ class MapClipDataset(Dataset):
                     else None
                 )
             except BadInputError as err:
-                return {SKIPPED: (record.id, record.path, skip_reason(err))}
+                return skip_marker(record, err)
             clip = PreparedClip(decoded, maps)
         item: dict[str, Any] = {
             "video": normalise(clip.frames.frames, self.spec.mean, self.spec.std)
@@ -267,11 +272,7 @@ class MapClipDataset(Dataset):
         if self.queries:
             assert clip.maps is not None
             item["maps"] = torch.from_numpy(clip.maps).float().div_(255.0)
-        item["label"] = torch.tensor(
-            -1 if record.label_id is None else record.label_id, dtype=torch.long
-        )
-        item["index"] = torch.tensor(index, dtype=torch.long)
-        return item
+        return {**item, **item_targets(record, index)}
 
 
 def make_loader(

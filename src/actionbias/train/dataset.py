@@ -42,7 +42,47 @@ def skip_reason(err: BadInputError) -> str:
     return str(err)
 
 
-class ClipDataset(Dataset):
+class RecordDataset(Dataset):
+    """One clip per record: the records, their preprocessing ``spec`` and, when decoded
+    up front, their ``clips`` (same order; a shorter or longer list is refused, since it
+    would put every item under another record's label).
+
+    What `ClipDataset` and A2O's `MapClipDataset` share, so that both give the batch
+    format `collate` and the training module read: every item ends with ``label`` and
+    ``index`` (`item_targets`), and a clip that fails to decode is a skip marker
+    (`skip_marker`).
+    """
+
+    clip_kind = "decoded"
+    """What the clips are called in the mismatch error."""
+
+    def __init__(
+        self,
+        records: Sequence[VideoRecord],
+        spec: ClipSpec,
+        clips: Sequence[Any] | None = None,
+    ) -> None:
+        if clips is not None and len(clips) != len(records):
+            raise ValueError(f"{len(clips)} {self.clip_kind} clips for {len(records)} records")
+        self.records = list(records)
+        self.spec = spec
+        self.clips = list(clips) if clips is not None else None
+
+
+def item_targets(record: VideoRecord, index: int) -> dict[str, torch.Tensor]:
+    """The ``label`` (-1 for an unlabelled record) and ``index`` every item carries."""
+    return {
+        "label": torch.tensor(-1 if record.label_id is None else record.label_id, dtype=torch.long),
+        "index": torch.tensor(index, dtype=torch.long),
+    }
+
+
+def skip_marker(record: VideoRecord, err: BadInputError) -> dict[str, Any]:
+    """The item a broken clip becomes inside a loader (`collate` forwards it)."""
+    return {SKIPPED: (record.id, record.path, skip_reason(err))}
+
+
+class ClipDataset(RecordDataset):
     """Model inputs plus ``label`` and ``index`` (position in ``records``) per item.
 
     ``clips``, when given, holds the already decoded clip of every record (see
@@ -60,15 +100,11 @@ class ClipDataset(Dataset):
         augment: Callable[..., np.ndarray] | None = None,
         keep_items: bool = False,
     ) -> None:
-        if clips is not None and len(clips) != len(records):
-            raise ValueError(f"{len(clips)} decoded clips for {len(records)} records")
+        super().__init__(records, spec, clips)
         if (augment is not None or "human" in needs or "mask" in needs) and masks is None:
             raise ValueError("person masks are needed (model inputs or scene swap) but not given")
-        self.records = list(records)
-        self.spec = spec
         self.needs = tuple(needs)
         self.masks = masks
-        self.clips = list(clips) if clips is not None else None
         self.augment = augment
         # An item is a pure function of its index (the scene-swap draw included), so
         # with the clips in memory the float inputs can be built once instead of every
@@ -105,16 +141,11 @@ class ClipDataset(Dataset):
             try:
                 clip = decode_record(record, self.spec, self.masks)
             except BadInputError as err:
-                return {SKIPPED: (record.id, record.path, skip_reason(err))}
+                return skip_marker(record, err)
         if index >= len(self.records):
             assert self.augment is not None and clip.mask is not None
             clip = DecodedClip(self.augment(clip.frames, clip.mask, key=record.id), clip.mask)
-        item: dict[str, Any] = model_inputs(clip, self.needs, self.spec)
-        item["label"] = torch.tensor(
-            -1 if record.label_id is None else record.label_id, dtype=torch.long
-        )
-        item["index"] = torch.tensor(index, dtype=torch.long)
-        return item
+        return {**model_inputs(clip, self.needs, self.spec), **item_targets(record, index)}
 
 
 def collate(items: list[dict[str, Any]]) -> dict[str, Any]:
