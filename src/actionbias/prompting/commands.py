@@ -157,6 +157,18 @@ def _optimizer(args: argparse.Namespace, cache_dir: Path) -> Any:
     )
 
 
+def _scoring(args: argparse.Namespace) -> dict[str, Any]:
+    """How prompts are scored, the same for tuning and evaluation (`_add_common`'s flags):
+    both commands must score a prompt alike for their figures to be comparable."""
+    return {
+        **flags(args, "objective", "tune_fraction", "seed", "frames", "batch_size"),
+        **flags(args, "limit", "swap_split", "root", "classes"),
+        "n_boot": args.bootstrap,
+        "data_format": args.format,
+        "progress": not args.no_progress,
+    }
+
+
 def _stats(obj: Any) -> str | None:
     client = getattr(obj, "client", None)
     stats = getattr(client, "stats", None)
@@ -193,24 +205,9 @@ def cmd_prompt_tune(args: argparse.Namespace) -> int:
         optimizer,
         args.data,
         args.out,
-        **flags(
-            args,
-            "iterations",
-            "top_k",
-            "tune_fraction",
-            "seed",
-            "objective",
-            "frames",
-            "batch_size",
-            "limit",
-            "swap_split",
-            "root",
-            "classes",
-        ),
-        n_boot=args.bootstrap,
-        data_format=args.format,
+        **flags(args, "iterations", "top_k"),
+        **_scoring(args),
         on_step=on_step,
-        progress=not args.no_progress,
     )
     summary: dict[str, Any] = {
         "out": str(args.out),
@@ -289,22 +286,8 @@ def cmd_prompt_eval(args: argparse.Namespace) -> int:
         prompts,
         args.data,
         args.out,
-        **flags(
-            args,
-            "objective",
-            "tune_fraction",
-            "seed",
-            "frames",
-            "batch_size",
-            "limit",
-            "swap_split",
-            "root",
-            "classes",
-        ),
-        n_boot=args.bootstrap,
-        data_format=args.format,
+        **_scoring(args),
         on_prompt=on_prompt,
-        progress=not args.no_progress,
     )
     summary = {"out": str(args.out / RESULT), "prompts": len(result["prompts"])}
     print(json.dumps(summary, indent=2))
