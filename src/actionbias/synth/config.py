@@ -131,13 +131,15 @@ PRESETS: dict[str, SynthConfig] = {
         hat_splits=SPLITS,
     ),
     # The calibrated benchmark: the first default (below) with scene distributions,
-    # twice the training clips, a shallow depth of field and 80 % of the clips in
+    # twice the training clips, a shallow depth of field and 70 % of the clips in
     # their class's home set (README, "SynthAct"). Probe on data seeds 5-8 (demo
-    # model and schedule): correlation 0.9 gave swap SHAcc 12 %, SBErr 39 %, mimetic
-    # 15 %; 0.8 gave 18 % / 27 % / 18 % at the same test accuracy (64 %).
+    # model and schedule), mean (worst seed) of swap SHAcc / SBErr / mimetic:
+    # correlation 0.9 gave 12 (7) / 39 (43) / 15 (10) %, 0.8 gave 18 (6) / 27 (38) /
+    # 18 (12) %, 0.7 gave 18 (17) / 28 (31) / 20 (18) %: the same means, but at 0.7
+    # no draw leaves the baseline on the scene alone.
     "default": dataclasses.replace(
         _LEGACY,
-        correlation=0.8,
+        correlation=0.7,
         train=60,
         scene_sets=3,
         home_weight=0.6,
