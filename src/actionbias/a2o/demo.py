@@ -122,7 +122,7 @@ class A2ODemoSettings:
 
 
 def demo_settings(quick: bool = False, seed: int = 0, pc3d: bool = False) -> A2ODemoSettings:
-    """The full demo (about 7 minutes on 2 CPU cores) or ``quick`` (under a minute)."""
+    """The full demo (tens of minutes on 2 CPU cores; README, "A2O") or ``quick`` (< 1 minute)."""
     if not quick:
         return A2ODemoSettings(seed=seed, pc3d=pc3d)
     return A2ODemoSettings(
