@@ -100,5 +100,8 @@ def test_read_jsonl_whole_reads_every_line_and_names_the_bad_one(tmp_path):
     path.write_text('{"id": 1}\n{"id": \n')
     with pytest.raises(BadInputError, match=r"rows\.jsonl:line 2: not JSON"):
         list(read_jsonl_whole(path))
+    path.write_bytes(b'{"id": 1}\n{"id": "\xff"}\n')
+    with pytest.raises(BadInputError, match=r"rows\.jsonl:line 2: not UTF-8"):
+        list(read_jsonl_whole(path))
     with pytest.raises(FileNotFoundError):
         list(read_jsonl_whole(tmp_path / "missing.jsonl"))

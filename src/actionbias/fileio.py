@@ -147,7 +147,8 @@ def read_jsonl_whole(path: str | Path) -> Iterator[tuple[int, dict[str, Any]]]:
     not a newline ends it, and a missing file is the usual `FileNotFoundError`.
     """
     path = Path(path)
-    with path.open(encoding="utf-8") as fh:
+    # bytes, so a line that is not UTF-8 is a bad row naming file:line, not a crash
+    with path.open("rb") as fh:
         for lineno, line in enumerate(fh, start=1):
             if line.strip():
                 yield lineno, _json_object(line, path, lineno)
