@@ -24,7 +24,11 @@ knobs of the scene shortcut (README, "SynthAct"):
   --lighting V        per-clip lighting / colour / hue change of the scene, 0..1
   --props MIN,MAX     class-independent distractor props per clip
   --actor-height A,B  actor height as a fraction of the frame
-  --set KEY=VALUE     any other preset field (e.g. --set camera_shake=0.5)
+  --set KEY=VALUE     any other preset field (e.g. --set camera_shake=0.5), among them:
+      object_rate=R       share of an object class's train/val/test clips holding its object
+      pair_objects=true   a time-reversed class holds its base class's object too
+      scene_contrast=C, scene_blur=B   shallow depth of field behind the actor
+      mimetic_scenes=unused|studios    scenes of the mimetic split
 sub-command:
   actionbias synth card DATA   measure a generated folder's shortcut (benchmark card)
 """

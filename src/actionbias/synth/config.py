@@ -21,7 +21,10 @@ list/comma-separated string of names), `frames` (T), `size` (S), `fps`,
 `train`/`val`/`test`/`mimetic` (clips per class), `untrimmed` (video count),
 `untrimmed_seconds` ((min, max)), `crf`, `camera_shake`, `hat_splits` (splits
 that get HAT ori/seg/inp PNG folders: names, "all" or "none"; must include
-"test" because the swap pairs point at test clips).
+"test" because the swap pairs point at test clips), and the scene and object
+knobs documented on `SynthConfig`'s fields (`scene_sets`, `home_weight`,
+`lighting`, `props`, `actor_height`, `scene_contrast`, `scene_blur`,
+`mimetic_scenes`, `object_rate`, `pair_objects`).
 
 HAT folders are lossless PNGs of textured scenes, about 16 kB per 112x112
 frame, so the default writes them for the evaluation splits only (test, swap,
@@ -84,6 +87,13 @@ class SynthConfig:
     #: Scenes of the mimetic split: "studios" (the two neutral studios) or "unused"
     #: (library home scenes no class of the configuration uses, then the studios).
     mimetic_scenes: str = "studios"
+    #: Share of an object class's train/val/test clips whose actor holds the class's
+    #: object (1 = every clip, as in the first presets); the rest hold nothing.
+    object_rate: float = 1.0
+    #: Whether a time-reversed class holds its base class's object. False (the first
+    #: presets): it holds none, so the object alone tells the pair apart and a model
+    #: need not learn the direction of time to separate them.
+    pair_objects: bool = False
 
     def clips_per_class(self, split: str) -> int:
         return int(getattr(self, split))
@@ -234,6 +244,17 @@ def _size(value: Any, field: str) -> int:
     return size
 
 
+def _flag(value: Any, field: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise _fail(f"expected true or false, got {value!r}", field)
+
+
 def _mimetic_scenes(value: Any, field: str) -> str:
     if value not in ("studios", "unused"):
         raise _fail(f"expected studios or unused, got {value!r}", field)
@@ -266,6 +287,8 @@ _CHECKS: dict[str, Callable[[Any, str], Any]] = {
     "scene_contrast": _between(float, 0.05, 1.0),
     "scene_blur": _between(float, 0.0, 0.1),
     "mimetic_scenes": _mimetic_scenes,
+    "object_rate": _between(float, 0.0, 1.0),
+    "pair_objects": _flag,
 }
 OPTIONS = tuple(_CHECKS)
 

@@ -46,6 +46,7 @@ from actionbias.synth.plan import (
     Plan,
     PlannedClip,
     PlannedVideo,
+    class_object,
     make_plan,
     mimetic_scene_names,
     scene_sets,
@@ -249,7 +250,7 @@ def _description(plan: Plan, preset: str) -> dict[str, Any]:
         "classes": list(config.classes),
         "home_scenes": {c: ACTIONS[c].home_scene for c in config.classes},
         "scene_sets": {c: [[n, w] for n, w in ws] for c, ws in scene_sets(config).items()},
-        "objects": {c: ACTIONS[c].object for c in config.classes},
+        "objects": {c: class_object(config, c) for c in config.classes},
         "reversed_pairs": [
             list(p) for p in REVERSED_PAIRS if p[0] in config.classes and p[1] in config.classes
         ],
@@ -260,7 +261,7 @@ def _description(plan: Plan, preset: str) -> dict[str, Any]:
         "masks": {
             "person": "union of the body parts",
             "body_parts": list(PART_NAMES),
-            "objects": sorted({ACTIONS[c].object for c in config.classes if ACTIONS[c].object}),
+            "objects": sorted({o for c in config.classes if (o := class_object(config, c))}),
             "scene_elements": {name: list(scene_elements(name)) for name in scenes_used},
             "props": list(PROP_NAMES) if config.props[1] > 0 else [],
         },

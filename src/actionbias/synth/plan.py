@@ -125,7 +125,7 @@ def _new_clip(
     end = clip_seconds(config)
     clip_name = f"{youtube_id}_{0:06d}_{end:06d}"
     camera = sample_camera(streams["camera"], config.camera_shake)
-    obj_name = ACTIONS[label].object if with_object else None
+    obj_name = class_object(config, label) if with_object else None
     obj = sample_object(obj_name, streams["object"]) if obj_name else None
     spec = ClipSpec(
         clip_id=clip_name,
@@ -218,10 +218,38 @@ def _home_draws(options: list[tuple[str, float]], n: int, rng: np.random.Generat
     return [scenes[int(i)] for i in rng.permutation(len(scenes))]
 
 
+def class_object(config: SynthConfig, label: str) -> str | None:
+    """The object `label`'s actor holds: its own, or (`pair_objects`) its base class's."""
+    action = ACTIONS[label]
+    if action.object is None and config.pair_objects and action.reverse_of is not None:
+        return ACTIONS[action.reverse_of].object
+    return action.object
+
+
+def _object_holders(config: SynthConfig, seed: int, split: str, labels: list[str]) -> list[bool]:
+    """Which clips of a split hold their class's object: `round(object_rate * n)` of each class.
+
+    Counts per class rather than independent draws (as for scenes), picked by a
+    split-level generator; at rate 1 nothing is drawn (the first presets' plans).
+    """
+    if config.object_rate >= 1.0:
+        return [True] * len(labels)
+    rng = plan_rng(seed, f"objects:{split}")
+    holds = [False] * len(labels)
+    for c in config.classes:
+        indices = [i for i, label in enumerate(labels) if label == c]
+        keep = round(config.object_rate * len(indices))
+        for j in rng.permutation(len(indices))[:keep]:
+            holds[indices[int(j)]] = True
+    return holds
+
+
 def plan_trimmed(config: SynthConfig, seed: int, split: str) -> list[PlannedClip]:
+    assigned = assign_scenes(config, seed, split)
+    holds = _object_holders(config, seed, split, [label for label, _ in assigned])
     return [
-        _new_clip(config, seed, split, i, label, scene, with_object=True)
-        for i, (label, scene) in enumerate(assign_scenes(config, seed, split))
+        _new_clip(config, seed, split, i, label, scene, with_object=held)
+        for i, ((label, scene), held) in enumerate(zip(assigned, holds, strict=True))
     ]
 
 
@@ -338,7 +366,7 @@ def plan_untrimmed(config: SynthConfig, seed: int) -> list[PlannedVideo]:
             for _ in range(count)
         ]
         camera = sample_camera(streams["camera"], config.camera_shake)
-        obj_name = ACTIONS[theme].object
+        obj_name = class_object(config, theme)
         scene = home_scene(theme)
         video_id = f"sa-untrimmed-{v:05d}"
         spec = ClipSpec(
