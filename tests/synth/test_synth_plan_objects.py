@@ -77,3 +77,14 @@ def test_bad_object_knobs_name_the_field(key: str, value: object) -> None:
     with pytest.raises(BadInputError) as err:
         resolve_config("default", {key: value})
     assert key in str(err.value)
+
+
+def test_description_names_the_objects_each_class_holds() -> None:
+    from actionbias.synth.generation import _description
+
+    config = resolve_config("tiny", {"classes": 10, "pair_objects": True, "untrimmed": 0})
+    described = _description(make_plan(config, 0), "tiny")
+    assert described["objects"]["standing up"] == "dumbbell"
+    assert described["objects"]["punching"] is None
+    assert described["masks"]["objects"] == ["baton", "dumbbell", "flag", "racket"]
+    assert described["config"]["pair_objects"] is True
