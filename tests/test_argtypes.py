@@ -14,6 +14,7 @@ from actionbias.argtypes import (
     positive_int,
     seed_list,
     shard,
+    truth,
 )
 from actionbias.errors import BadInputError
 
@@ -75,3 +76,12 @@ def test_the_types_as_argparse_sees_them(capsys):
     with pytest.raises(SystemExit) as exc:
         parser.parse_args(["--shard", "3/3"])
     assert exc.value.code == 2 and "argument --shard" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("value", "want"),
+    [(True, True), (False, False), ("Yes", True), (" on ", True), ("1", True), (1, True),
+     ("false", False), ("OFF", False), (0, False), ("maybe", None), ("", None), (2, None)],
+)  # fmt: skip
+def test_truth_reads_bools_and_their_spellings(value: object, want: bool | None) -> None:
+    assert truth(value) is want

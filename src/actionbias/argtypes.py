@@ -31,6 +31,21 @@ def _number(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
+def truth(value: object) -> bool | None:
+    """A bool from a bool or true/false, yes/no, on/off, 1/0 text; None when it is none of these.
+
+    Callers raise their own bad-input error, which names the option or field.
+    """
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    return None
+
+
 def positive_int(text: str) -> int:
     """An integer >= 1 (counts, sizes, resamples)."""
     value = _integer(text)

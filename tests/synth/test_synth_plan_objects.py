@@ -60,14 +60,22 @@ def test_object_rate_is_a_count_per_class_and_split(rate: float, seed: int) -> N
     assert rate == 0.0 or len(bare) > 1
 
 
-def test_object_rate_one_and_pair_objects_off_leave_the_plan_unchanged() -> None:
-    """The first presets' plans (and bytes) do not move when the knobs are at their defaults."""
+def test_at_the_knobs_defaults_every_class_holds_its_own_object_in_every_clip() -> None:
+    """The first presets' rule (and so their bytes): train/val/test clips all hold their
+    class's own object, reversed classes none, and the object stream is drawn only then."""
     for preset in ("default", "legacy", "tiny"):
-        base = make_plan(resolve_config(preset, {"untrimmed": 1}), 5)
-        same = make_plan(
-            resolve_config(preset, {"untrimmed": 1, "object_rate": 1.0, "pair_objects": "no"}), 5
-        )
-        assert base == same, preset
+        config = resolve_config(preset, {"untrimmed": 1})
+        assert config.object_rate == 1.0 and config.pair_objects is False
+        plan = make_plan(config, 5)
+        for split in ("train", "val", "test"):
+            for clip in plan.clips[split]:
+                own = ACTIONS[clip.spec.label].object
+                assert clip.object == own, (preset, split, clip.clip_name)
+                assert (clip.spec.object is None) == (own is None)
+        theme_of = {ACTIONS[c].home_scene: c for c in config.classes}
+        for video in plan.videos:
+            held = video.spec.object.name if video.spec.object else None
+            assert held == ACTIONS[theme_of[video.scene]].object
 
 
 @pytest.mark.parametrize(

@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from actionbias.argtypes import truth
 from actionbias.errors import BadInputError
 from actionbias.synth.actions import ACTIONS
 
@@ -252,14 +253,10 @@ def _size(value: Any, field: str) -> int:
 
 
 def _flag(value: Any, field: str) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().casefold()
-    if text in ("1", "true", "yes", "on"):
-        return True
-    if text in ("0", "false", "no", "off"):
-        return False
-    raise _fail(f"expected true or false, got {value!r}", field)
+    flag = truth(value)
+    if flag is None:
+        raise _fail(f"expected true or false, got {value!r}", field)
+    return flag
 
 
 def _mimetic_scenes(value: Any, field: str) -> str:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+from actionbias.argtypes import truth
 from actionbias.errors import BadInputError
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -56,12 +57,10 @@ def _options(text: str) -> tuple[str, dict[str, str]]:
 
 
 def _flag(value: str, name: str) -> bool:
-    lowered = value.casefold()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise BadInputError(f"option {name} must be true or false, got {value!r}", where="--model")
+    flag = truth(value)
+    if flag is None:
+        raise BadInputError(f"option {name} must be true or false, got {value!r}", where="--model")
+    return flag
 
 
 def parse_model_string(text: str) -> dict[str, Any]:
