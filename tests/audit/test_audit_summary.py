@@ -179,3 +179,28 @@ def test_paired_tests_resample_shared_clips(tmp_path):
     assert g["sberr"]["difference"]["unit"] == "human_clip"
     assert g["sberr"]["mcnemar"] == "clustered by human_clip"
     assert 0.0 <= g["sberr"]["p_mcnemar"] <= 1.0
+
+
+def test_plain_rows_get_accuracy_per_class_and_their_most_frequent_wrong_answer(tmp_path):
+    path = _write_csv(
+        tmp_path / "p.csv",
+        [
+            "a,run,run,,mimetic",
+            "b,run,jump,,mimetic",
+            "c,run,jump,,mimetic",
+            "d,run,wave,,mimetic",
+            "e,jump,jump,,mimetic",
+            "f,wave,,,mimetic",  # no answer
+            "g,run,run,jump,swap",
+        ],
+    )
+    result = summarize(read_predictions(path), n_boot=200)
+    rows = {r["class"]: r for r in result["groups"]["mimetic"]["by_class"]}
+    assert list(rows) == ["jump", "run", "wave"]  # class order, only the classes present
+    assert rows["run"]["n"] == 4 and rows["run"]["top1"]["value"] == pytest.approx(0.25)
+    assert rows["run"]["confused_with"] == "jump" and rows["run"]["confused_n"] == 2
+    assert 0.0 <= rows["run"]["top1"]["low"] <= 0.25 <= rows["run"]["top1"]["high"] <= 1.0
+    assert rows["jump"]["top1"]["value"] == 1.0 and rows["jump"]["confused_with"] is None
+    assert rows["wave"]["confused_with"] == "(no answer)" and rows["wave"]["confused_n"] == 1
+    # swap rows keep their own per-class breakdowns and get no accuracy table
+    assert "by_class" not in result["groups"]["swap"]

@@ -3,7 +3,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from actionbias.metrics import average_precision, mean_average_precision, top1_correct, topk_correct
+from actionbias.metrics import (
+    average_precision,
+    class_accuracy,
+    mean_average_precision,
+    top1_correct,
+    topk_correct,
+)
 
 
 def test_topk_hand_computed():
@@ -39,3 +45,22 @@ def test_mean_average_precision_skips_absent_classes():
     # class 0: 0.9(-),0.6(+),0.2(+) -> (1/2 + 2/3)/2 ; class 1: 0.8(-),0.4(-),0.1(+) -> 1/3
     expected = ((1 / 2 + 2 / 3) / 2 + 1 / 3) / 2
     assert mean_average_precision(scores, targets3) == pytest.approx(expected)
+
+
+def test_class_accuracy_counts_ties_and_resamples_by_source():
+    names = ["a", "b", "c"]
+    predictions = np.array([0, 1, 2, 1, 2, -1, -1])
+    targets = np.array([0, 0, 0, 1, 1, 2, 2])
+    rows = class_accuracy(predictions, targets, names, n_boot=200)
+    assert [r.class_name for r in rows] == ["a", "b", "c"]
+    a, b, c = rows
+    assert a.n == 3 and a.top1.value == pytest.approx(1 / 3)
+    assert (a.confused_with, a.confused_n) == ("b", 1)  # tie between b and c: lower index
+    assert b.top1.value == pytest.approx(0.5) and b.confused_with == "c"
+    assert c.top1.value == 0.0 and (c.confused_with, c.confused_n) == ("(no answer)", 2)
+    # two videos of class a cut from one source clip are resampled together
+    clustered = class_accuracy(
+        predictions, targets, names, n_boot=200, clusters={"human_clip": list("xxyzuvw")}
+    )
+    assert clustered[0].top1.unit == "human_clip" and clustered[1].top1.unit == "video"
+    assert clustered[0].top1.value == a.top1.value

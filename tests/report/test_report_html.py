@@ -50,7 +50,9 @@ def study_report(study_root: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 def test_all_sections_present_with_row_counts(study_report: tuple[Path, str]) -> None:
     _, text = study_report
     ids = re.findall(r'<section id="([a-z]+)">', text)
-    assert ids == ["headline", "swap", "classes", "sweep", "study", "compare", "provenance"]
+    assert ids == [
+        "headline", "swap", "classes", "context", "sweep", "study", "compare", "provenance"
+    ]  # fmt: skip
     assert len(_body_rows(_section(text, "headline"))) == 8 + len(SWEEP_FRAMES)
     study_rows = _body_rows(_section(text, "study"))
     assert len(study_rows) == 2  # baseline and segmented, baseline first

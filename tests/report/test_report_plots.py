@@ -104,3 +104,11 @@ def test_data_uri_round_trip() -> None:
     uri = plots.data_uri(png)
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == png
+
+
+def test_class_accuracy_heatmap_renders_blank_cells_and_is_deterministic() -> None:
+    grid = np.array([[0.1, 0.9], [np.nan, 0.5], [1.0, 0.0]])
+    png = plots.class_accuracy_heatmap(["a", "b", "$c"], ["model", "_other"], grid)
+    assert png == plots.class_accuracy_heatmap(["a", "b", "$c"], ["model", "_other"], grid)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.size[1] > 100

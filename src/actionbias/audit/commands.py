@@ -267,11 +267,11 @@ def add_metrics_arguments(p: argparse.ArgumentParser) -> None:
 def cmd_metrics(args: argparse.Namespace) -> int:
     """every bias figure (accuracy, SHAcc, SBErr, breakdowns) from a predictions file
 
-    Compute accuracy (top-5 and mAP when scores are given), and on swap rows SHAcc, SBErr and the
-    remainder with per-class breakdowns, each with a bootstrap 95 % interval, from a CSV/JSONL of
-    per-video predictions (columns: id, label, prediction, optional background_label, dataset,
-    scores). With --compare, paired tests (bootstrap and McNemar) of the two models on their shared
-    videos.
+    Compute accuracy (top-5 and mAP when scores are given) with accuracy per class and its most
+    frequent wrong answer, and on swap rows SHAcc, SBErr and the remainder with per-class
+    breakdowns, each with a bootstrap 95 % interval, from a CSV/JSONL of per-video predictions
+    (columns: id, label, prediction, optional background_label, dataset, scores). With --compare,
+    paired tests (bootstrap and McNemar) of the two models on their shared videos.
     """
     from actionbias.audit import compare, read_predictions, summarize
 

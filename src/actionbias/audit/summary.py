@@ -2,9 +2,10 @@
 
 One function per table so the command line, the demo and the report all show
 the same numbers: accuracy (and top-5 / mAP when scores exist) for every
-dataset group, plus SHAcc / SBErr / other with per-class breakdowns for swap
-rows, each with a bootstrap interval; and paired tests between two models on
-the videos they share.
+dataset group, with accuracy per true class and its most frequent wrong
+answer for the plain (non-swap) rows, plus SHAcc / SBErr / other with
+per-class breakdowns for swap rows, each with a bootstrap interval; and
+paired tests between two models on the videos they share.
 
 Where swap videos share a source clip (``human_clip`` / ``background_clip``
 columns with repeated ids) the bootstrap resamples those clips instead of the
@@ -22,6 +23,7 @@ from actionbias.data.predictions import NO_ANSWER, PredictionTable
 from actionbias.metrics import (
     bootstrap_mean,
     bootstrap_statistic,
+    class_accuracy,
     extreme_classes,
     mean_average_precision,
     paired_comparison,
@@ -84,6 +86,12 @@ def _figures(
             clusters=plan,
         ).as_dict()
     is_swap = sub.backgrounds >= 0
+    if breakdowns and (~is_swap).any():
+        plain = sub.subset(~is_swap)
+        rows = class_accuracy(
+            plain.predictions, plain.labels, sub.classes, 500, seed, plan.subset(~is_swap)
+        )
+        g["by_class"] = [r.as_dict() for r in rows]
     if is_swap.any():
         sw = sub.subset(is_swap)
         sw_plan = plan.subset(is_swap)

@@ -5,7 +5,9 @@ training and reports can all share it.
 """
 
 from actionbias.metrics.classification import (
+    ClassAccuracy,
     average_precision,
+    class_accuracy,
     mean_average_precision,
     top1_correct,
     topk_correct,
@@ -46,6 +48,7 @@ from actionbias.metrics.tal import (
 )
 
 __all__ = [
+    "ClassAccuracy",
     "Clusters",
     "DetectionEvaluation",
     "Estimate",
@@ -58,6 +61,7 @@ __all__ = [
     "average_precision",
     "bootstrap_mean",
     "bootstrap_statistic",
+    "class_accuracy",
     "evaluate_detection",
     "extreme_classes",
     "interpolated_average_precision",

@@ -57,7 +57,7 @@ def report_command(args: argparse.Namespace) -> int:
 
     Collect every run directory (config.json + metrics.json) under the given paths and write one
     HTML file with inline plots: accuracy, SHAcc and SBErr with 95 % intervals, per-class SBErr,
-    frame sweeps, Table 2/3 analogues and paired tests.
+    mimetic accuracy per class, frame sweeps, Table 2/3 analogues and paired tests.
     """
     from actionbias.report.page import write_report
     from actionbias.report.runs import collect_run_dirs

@@ -19,6 +19,7 @@ from actionbias.fileio import atomic_write_text
 from actionbias.report.aggregate import baseline_runs
 from actionbias.report.cells import Styles
 from actionbias.report.comparisons import compare_section, study_section
+from actionbias.report.context import context_section
 from actionbias.report.markup import Markup, Section, join, tag
 from actionbias.report.provenance import provenance_section
 from actionbias.report.runs import ReportRun, label_runs, load_run
@@ -141,6 +142,7 @@ def build_html(
         *extra_sections,
         swap_section(runs, styles),
         class_section(runs, styles),
+        context_section(runs, styles),
         sweep_section(runs, styles),
         study_section(runs, styles, baseline),
         compare_section(runs, styles, baseline),

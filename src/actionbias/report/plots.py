@@ -433,3 +433,35 @@ def sweep_curves(series: Sequence[SweepSeries], chance: float | None) -> bytes:
         _style_axes(ax)
     axes[1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     return png_bytes(fig)
+
+
+def class_accuracy_heatmap(
+    classes: Sequence[str], models: Sequence[str], accuracy: np.ndarray
+) -> bytes:
+    """Accuracy (%) per true class (rows) and model (columns), the number in every cell.
+
+    A heatmap rather than bars: the question is which classes fail for which
+    models, and a class that every scene-seeing model loses reads as one pale
+    row. NaN cells (a model without videos of that class) stay blank.
+    """
+    values = 100 * np.asarray(accuracy, dtype=float)
+    n_rows, n_cols = values.shape
+    fig = Figure(figsize=(2.2 + 0.78 * n_cols, 1.3 + 0.3 * n_rows), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(np.ma.masked_invalid(values), cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    for (i, j), v in np.ndenumerate(values):
+        if np.isfinite(v):
+            colour = "black" if v >= 55 else "white"
+            ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=7.5, color=colour)
+    ax.set_xticks(range(n_cols), [plain(_wrap(m, 14)) for m in models], fontsize=7.5)
+    ax.tick_params(axis="x", labelrotation=35)
+    for label in ax.get_xticklabels():
+        label.set_horizontalalignment("right")
+    ax.set_yticks(range(n_rows), [plain(c) for c in classes], fontsize=8)
+    ax.tick_params(length=0)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    bar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02)
+    bar.set_label("accuracy (%)", fontsize=8)
+    bar.ax.tick_params(labelsize=7)
+    return png_bytes(fig)
