@@ -86,3 +86,19 @@ def test_runs_without_a_mimetic_group_leave_the_section_out(tmp_path):
     make_run(tmp_path / "runs", "one", "model", groups=("test", "swap"))
     run = load_run(tmp_path / "runs" / "one")
     assert context_section([run], Styles([run])) is None
+
+
+def test_the_baseline_leads_and_ambiguous_names_carry_their_frames(two_models, tmp_path):
+    for frames in (4, 16):
+        make_run(tmp_path, f"vlm-f{frames}", "vlm", frames=frames, seed=frames)
+    runs = [load_run(p) for p in [*collect_run_dirs([two_models]), *collect_run_dirs([tmp_path])]]
+    label_runs(runs)
+    section = context_section(runs, Styles(runs), first="segmented")
+    assert section is not None
+    html = str(section.body)
+    heads = re.findall(r"<th[^>]*>(.*?)</th>", html, re.S)
+    titles = [re.sub(r"<[^>]+>", "", h).strip() for h in heads]
+    assert titles[2:6] == ["segmented", "baseline", "vlm (4 frames)", "vlm (16 frames)"]
+    assert titles[-1] == "segmented: most frequent wrong answer"
+    firsts = [float(row[2]) for row in _rows(html)]
+    assert firsts == sorted(firsts)  # rows follow the leading model's accuracy

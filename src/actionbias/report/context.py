@@ -81,17 +81,33 @@ def _shown(order: list[ClassAccuracy]) -> tuple[list[ClassAccuracy], int]:
     return order[:half] + order[-half:], len(order) - 2 * half
 
 
-def context_section(runs: Sequence[ReportRun], styles: Styles) -> Section | None:
+def _titles(keys: Sequence[tuple[str, int | None, str]]) -> list[str]:
+    """Model names, with frames and protocol only where the name alone is ambiguous."""
+    titles = []
+    for name, frames, protocol in keys:
+        same = [k for k in keys if k[0] == name]
+        extra = []
+        if len({k[1] for k in same}) > 1:
+            extra.append(f"{frames} frames")
+        if len({k[2] for k in same}) > 1:
+            extra.append(protocol)
+        titles.append(f"{name} ({', '.join(extra)})" if extra else name)
+    return titles
+
+
+def context_section(
+    runs: Sequence[ReportRun], styles: Styles, first: str | None = None
+) -> Section | None:
+    """The section, or None without mimetic rows; ``first`` (the baseline) leads when present."""
     models = _models(runs)
     pooled = {key: _pooled(group) for key, group in models.items()}
     pooled = {key: value for key, value in pooled.items() if value is not None}
     if not pooled:
         return None
-    keys = list(pooled)
+    keys = sorted(pooled, key=lambda k: k[0] != first)  # stable: run order otherwise
     first_classes = pooled[keys[0]][0]
     keys = [k for k in keys if pooled[k][0] == first_classes]
-    names = [k[0] for k in keys]
-    titles = [k[0] if names.count(k[0]) == 1 else f"{k[0]} ({k[1]} frames)" for k in keys]
+    titles = _titles(keys)
     by_model = [{r.class_name: r for r in pooled[k][1]} for k in keys]
     order = sorted(by_model[0].values(), key=lambda r: (r.top1.value, r.class_name))
     shown, hidden = _shown(order)

@@ -142,7 +142,7 @@ def build_html(
         *extra_sections,
         swap_section(runs, styles),
         class_section(runs, styles),
-        context_section(runs, styles),
+        context_section(runs, styles, baseline),
         sweep_section(runs, styles),
         study_section(runs, styles, baseline),
         compare_section(runs, styles, baseline),

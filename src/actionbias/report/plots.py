@@ -441,7 +441,7 @@ def class_accuracy_heatmap(
     """Accuracy (%) per true class (rows) and model (columns), the number in every cell.
 
     A heatmap rather than bars: the question is which classes fail for which
-    models, and a class that every scene-seeing model loses reads as one pale
+    models, and a class that every scene-seeing model loses reads as one dark
     row. NaN cells (a model without videos of that class) stay blank.
     """
     values = 100 * np.asarray(accuracy, dtype=float)
