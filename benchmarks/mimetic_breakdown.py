@@ -10,17 +10,22 @@ row reads "right in k of n clips over all seeds".
     python benchmarks/mimetic_breakdown.py RUN_DIR [--model baseline] [--data none]
 
 RUN_DIR is an `actionbias demo --out` folder (it holds `synthact/` and
-`audit/MODEL-DATA-seedN/predictions.jsonl`).
+`audit/MODEL-DATA-seedN/`, audit run folders).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import json
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+
+import numpy as np
+
+from actionbias.audit.predictions import PredictionTable
+from actionbias.audit.rundir import load_table
+from actionbias.metrics import class_accuracy
 
 
 def _scenes(run: Path) -> dict[str, str]:
@@ -32,19 +37,14 @@ def _scenes(run: Path) -> dict[str, str]:
         return {row["youtube_id"]: row["scene"] for row in csv.DictReader(fh)}
 
 
-def _predictions(run: Path, model: str, data: str) -> list[tuple[str, str, str]]:
-    """(clip id, label, prediction) of every mimetic row over the model's seeds."""
-    files = sorted((run / "audit").glob(f"{model}-{data}-seed*/predictions.jsonl"))
-    if not files:
-        print(f"error: {run / 'audit'}: no {model}-{data}-seed*/predictions.jsonl", file=sys.stderr)
+def _mimetic(run: Path, model: str, data: str) -> list[PredictionTable]:
+    """The mimetic rows of every training seed of the model, one table per seed."""
+    dirs = sorted((run / "audit").glob(f"{model}-{data}-seed*"))
+    if not dirs:
+        print(f"error: {run / 'audit'}: no {model}-{data}-seed* run folder", file=sys.stderr)
         raise SystemExit(2)
-    rows = []
-    for path in files:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line)
-            if row.get("dataset") == "mimetic":
-                rows.append((row["id"].split("_")[0], row["label"], row["prediction"]))
-    return rows
+    tables = [load_table(d) for d in dirs]
+    return [t.subset(np.array([g == "mimetic" for g in t.datasets])) for t in tables]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,26 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", default="none", help="training data variant (none, scene_swap)")
     args = parser.parse_args(argv)
     scenes = _scenes(args.run)
-    rows = _predictions(args.run, args.model, args.data)
-    right: Counter[str] = Counter()
-    total: Counter[str] = Counter()
-    confused: dict[str, Counter[str]] = defaultdict(Counter)
+    tables = _mimetic(args.run, args.model, args.data)
+    classes = tables[0].classes
+    predictions = np.concatenate([t.predictions for t in tables])
+    labels = np.concatenate([t.labels for t in tables])
+    clips = [i.split("_")[0] for t in tables for i in t.ids]
+    rows = class_accuracy(predictions, labels, classes, n_boot=500, clusters={"video": clips})
+    right = int((predictions == labels).sum())
+    print(f"{args.model} ({args.data}): mimetic accuracy {right} / {len(labels)}")
+    print("\n| class | right | most frequent wrong answer |\n|---|---:|---|")
+    for r in rows:
+        wrong = f"{r.confused_with} {r.confused_n}" if r.confused_with else ""
+        print(f"| {r.class_name} | {round(r.top1.value * r.n)} / {r.n} | {wrong} |")
     by_scene: dict[str, Counter[str]] = defaultdict(Counter)
     scene_right: Counter[str] = Counter()
-    for clip, label, prediction in rows:
-        total[label] += 1
-        right[label] += prediction == label
-        if prediction != label:
-            confused[label][prediction] += 1
+    for clip, label, prediction in zip(clips, labels, predictions, strict=True):
         scene = scenes.get(clip, "?")
-        by_scene[scene][prediction] += 1
-        scene_right[scene] += prediction == label
-    n = sum(total.values())
-    print(f"{args.model} ({args.data}): mimetic accuracy {sum(right.values())} / {n}")
-    print("\n| class | right | most frequent wrong answers |\n|---|---:|---|")
-    for label in total:
-        wrong = ", ".join(f"{c} {k}" for c, k in confused[label].most_common(2))
-        print(f"| {label} | {right[label]} / {total[label]} | {wrong} |")
+        by_scene[scene][classes[prediction] if prediction >= 0 else "(no answer)"] += 1
+        scene_right[scene] += int(prediction == label)
     print("\n| scene | right | most frequent answers |\n|---|---:|---|")
     for scene, answers in sorted(by_scene.items()):
         top = ", ".join(f"{c} {k}" for c, k in answers.most_common(3))

@@ -102,3 +102,8 @@ def test_the_baseline_leads_and_ambiguous_names_carry_their_frames(two_models, t
     assert titles[-1] == "segmented: most frequent wrong answer"
     firsts = [float(row[2]) for row in _rows(html)]
     assert firsts == sorted(firsts)  # rows follow the leading model's accuracy
+
+
+def test_a_run_reads_its_predictions_once(two_models):
+    run = load_run(two_models / "base-s0")
+    assert run.predictions() is run.predictions()  # kept for the sections that need it

@@ -4,7 +4,7 @@ The report is the last step of long runs, so a bad folder must fail with one
 line naming the folder and the missing or broken file rather than with a
 traceback from deep inside a plot. Everything the sections need is read here
 (config, metrics, skipped videos); per-video predictions are read lazily,
-only for paired comparisons.
+once, for paired comparisons and the per-class mimetic section.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ class ReportRun:
     metrics: dict[str, Any]
     skipped: list[SkippedVideo] = field(default_factory=list)
     label: str = ""  # unique display label, set by `label_runs`
+    _table: PredictionTable | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -160,8 +161,14 @@ class ReportRun:
         return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
     def predictions(self) -> PredictionTable:
-        """Per-video predictions (all shard files merged), for paired comparisons."""
-        return load_table(self.path)
+        """Per-video predictions (all shard files merged), read once per report.
+
+        The baseline is compared with every run of its seed and the mimetic
+        section pools every run, so the table is kept; callers never modify it.
+        """
+        if self._table is None:
+            self._table = load_table(self.path)
+        return self._table
 
 
 def _read_json_object(path: Path) -> dict[str, Any]:
