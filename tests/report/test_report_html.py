@@ -13,6 +13,7 @@ import pytest
 from report_testkit import SEEDS, SWEEP_FRAMES, make_run
 
 from actionbias.errors import BadInputError
+from actionbias.metrics.seeds import t_quantile
 from actionbias.report import (
     add_report_arguments,
     collect_run_dirs,
@@ -20,7 +21,6 @@ from actionbias.report import (
     report_command,
     write_report,
 )
-from actionbias.report.numbers import t_quantile
 from actionbias.report.runs import label_runs
 
 CREATED = re.compile(r'<span class="created">[^<]*</span>')

@@ -29,7 +29,7 @@ import numpy as np
 
 from actionbias.errors import BadInputError
 from actionbias.fileio import append_jsonl, read_jsonl
-from actionbias.report.numbers import t_quantile
+from actionbias.metrics.seeds import t_quantile
 
 # ---------------------------------------------------------------------- t distribution
 

@@ -9,7 +9,7 @@ gap of a few points is often noise:
 * one seed: the audit's 95 % percentile bootstrap over videos (from
   ``metrics.json``, so the table and the HTML report show the same interval);
 * several seeds: mean over seeds with a 95 % Student t interval on the per-seed
-  values (``actionbias.report.numbers.seed_summary``, again shared with the
+  values (``actionbias.metrics.seeds.seed_summary``, again shared with the
   report), ``n`` = number of seeds. Bootstrap intervals are not pooled across
   seeds: the seed-to-seed spread is the larger and the more honest source of
   uncertainty for "does this training recipe cut SBErr".
@@ -32,7 +32,8 @@ from typing import Any
 
 from actionbias.errors import BadInputError
 from actionbias.fileio import atomic_write_text
-from actionbias.report.numbers import pct, seed_summary
+from actionbias.metrics.seeds import seed_summary
+from actionbias.report.numbers import pct
 
 NO_AUGMENT = "none"
 SCENE_SWAP = "scene-swap"

@@ -16,7 +16,7 @@ import numpy as np
 from actionbias.audit.predictions import PredictionTable
 from actionbias.audit.summary import compare
 from actionbias.errors import BadInputError
-from actionbias.report.numbers import SeedSummary, seed_summary
+from actionbias.metrics.seeds import SeedSummary, seed_summary
 from actionbias.report.runs import ReportRun
 
 NO_AUGMENT = "none"

@@ -5,20 +5,17 @@ intervals are a few points wide, few enough that a reader sees the interval
 before the noise digits. One formatter for every table, so the same figure
 reads the same everywhere.
 
-The across-seed interval is a Student t interval on the per-seed means. It is
-computed here (a few lines of numpy) rather than through scipy, which is not a
-dependency of the package.
+The across-seed interval (a Student t interval on the per-seed means) is
+`actionbias.metrics.seeds`; `mean_pm_text` writes one.
 """
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
+from actionbias.metrics.seeds import SeedSummary
 
 MISSING = "–"
 
@@ -82,69 +79,6 @@ def p_text(p: object) -> str:
     if x < 0.001:
         return "<0.001"
     return f"{x:.2g}"
-
-
-def _t_cdf_from_zero(t: float, df: int, steps: int = 4000) -> float:
-    """P(0 <= T <= t) for Student's t with `df` degrees of freedom (Simpson's rule)."""
-    log_c = math.lgamma((df + 1) / 2) - math.lgamma(df / 2) - 0.5 * math.log(df * math.pi)
-    x = np.linspace(0.0, t, steps + 1)
-    density = np.exp(log_c - (df + 1) / 2 * np.log1p(x * x / df))
-    weights = np.ones(steps + 1)
-    weights[1:-1:2] = 4
-    weights[2:-1:2] = 2
-    return float(weights @ density * (t / steps) / 3)
-
-
-@functools.lru_cache(maxsize=256)
-def t_quantile(level: float, df: int) -> float:
-    """Two-sided critical value t such that P(|T| <= t) = level (e.g. 12.71 for df=1, 95 %)."""
-    if df < 1:
-        raise ValueError(f"degrees of freedom must be >= 1, got {df}")
-    if not 0 < level < 1:
-        raise ValueError(f"level must be in (0, 1), got {level}")
-    target = level / 2
-    low, high = 0.0, 1.0
-    while _t_cdf_from_zero(high, df) < target:
-        high *= 2
-    for _ in range(60):  # bisection: the CDF is monotone, 60 halvings reach 1e-15 relative
-        mid = (low + high) / 2
-        if _t_cdf_from_zero(mid, df) < target:
-            low = mid
-        else:
-            high = mid
-    return (low + high) / 2
-
-
-@dataclass(frozen=True)
-class SeedSummary:
-    """Mean over seeds with a t interval (half-width 0 and no interval for one seed)."""
-
-    mean: float
-    half_width: float | None
-    n: int
-
-    def as_estimate(self) -> dict[str, float | int | None]:
-        if self.half_width is None:
-            return {"value": self.mean, "low": None, "high": None, "n": self.n}
-        return {
-            "value": self.mean,
-            "low": self.mean - self.half_width,
-            "high": self.mean + self.half_width,
-            "n": self.n,
-        }
-
-
-def seed_summary(values: Sequence[float], level: float = 0.95) -> SeedSummary | None:
-    """Mean ± t_{level, n-1} * sd / sqrt(n) over per-seed values (missing values dropped)."""
-    xs = [x for x in (_finite(v) for v in values) if x is not None]
-    if not xs:
-        return None
-    n = len(xs)
-    mean = float(np.mean(xs))
-    if n == 1:
-        return SeedSummary(mean, None, 1)
-    sd = float(np.std(xs, ddof=1))
-    return SeedSummary(mean, t_quantile(level, n - 1) * sd / math.sqrt(n), n)
 
 
 def mean_pm_text(summary: SeedSummary | None) -> tuple[str, str]:
