@@ -9,6 +9,8 @@ Markdown table at the end.
     python benchmarks/synthact_ablation.py --list
     python benchmarks/synthact_ablation.py --rows legacy-noshortcut,legacy-tall --seed 0
     python benchmarks/synthact_ablation.py --group calibration --seeds 0,1,2
+    python benchmarks/synthact_ablation.py --adhoc 'default::baseline:14:48' \
+        --seeds 9,10,11 --probe-seeds 0,1,2 --json     # 3 trainings per data seed
 
 The README's ablation table ("Why the first SynthAct could not tell methods apart")
 comes from the `why` group; the calibrated preset's check on unseen data seeds from
@@ -77,7 +79,9 @@ GROUPS = {
 }
 
 
-def run_row(row: Row, seed: int, workers: int) -> dict[str, Any]:
+def run_row(
+    row: Row, seed: int, workers: int, probe_seeds: list[int] | None = None
+) -> dict[str, Any]:
     from actionbias.synth.card import ProbeInput, card_for_config
     from actionbias.synth.config import resolve_config
     from actionbias.synth.quickfit import FitBudget
@@ -91,10 +95,13 @@ def run_row(row: Row, seed: int, workers: int) -> dict[str, Any]:
         probe=ProbeInput(size=row.probe_size),
         measurements=row.measurements,
         workers=workers,
+        seeds=probe_seeds,
     )
     figures: dict[str, Any] = {}
     for name, entry in card["measurements"].items():
         figures[name] = entry["test_accuracy"]["value"]
+        if "by_seed" in entry:
+            figures[f"{name}_by_seed"] = per_seed_figures(entry)
         figures[f"{name}_train"] = round(entry["train_accuracy"], 3)
         if name == "baseline":
             figures["swap_shacc"] = entry["swap_shacc"]["value"]
@@ -110,12 +117,28 @@ def run_row(row: Row, seed: int, workers: int) -> dict[str, Any]:
     }
 
 
+def per_seed_figures(entry: dict[str, Any]) -> dict[str, list[float]]:
+    """Every estimate of a several-seed entry, seed by seed (fractions)."""
+    from actionbias.synth.card import ESTIMATES
+
+    return {
+        key: [round(run[key]["value"], 4) for run in entry["by_seed"]]
+        for key in ESTIMATES
+        if key in entry
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", help="comma-separated row names")
     parser.add_argument("--group", choices=sorted(GROUPS), help="a named group of rows")
     parser.add_argument("--seeds", default="0", help="data seeds, comma-separated (0)")
     parser.add_argument("--workers", type=int, default=1, help="render processes (1)")
+    parser.add_argument(
+        "--probe-seeds",
+        help="probe (training) seeds, comma-separated: each row trains once per seed on the "
+        "same clips and reports the mean over seeds (default: one probe, seed 0)",
+    )
     parser.add_argument("--list", action="store_true", help="list the rows and exit")
     parser.add_argument("--json", action="store_true", help="one JSON line per result")
     parser.add_argument(
@@ -148,10 +171,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown rows: {unknown}; see --list", file=sys.stderr)
         return 2
     seeds = [int(s) for s in args.seeds.split(",")]
+    probe_seeds = [int(s) for s in args.probe_seeds.split(",")] if args.probe_seeds else None
     results = []
     for name in names:
         for seed in seeds:
-            result = run_row(by_name[name], seed, args.workers)
+            result = run_row(by_name[name], seed, args.workers, probe_seeds)
             results.append(result)
             if args.json:
                 print(json.dumps(result), flush=True)

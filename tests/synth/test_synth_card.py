@@ -10,11 +10,13 @@ import numpy as np
 import pytest
 
 from actionbias.cli import main
+from actionbias.metrics.seeds import t_quantile
 from actionbias.synth import make_plan, render_clip, resolve_config
 from actionbias.synth.card import (
     ProbeInput,
     card_for_plan,
     card_summary,
+    over_seeds,
     render_split,
     shuffled_scenes,
 )
@@ -69,6 +71,56 @@ def test_card_figures_are_consistent_and_repeatable(tiny_plan) -> None:
     assert "baseline swap SBErr" in labels
 
 
+def test_several_probe_seeds_give_each_seed_its_own_card_and_a_t_interval(tiny_plan) -> None:
+    budget = FitBudget(epochs=1)
+    card = card_for_plan(tiny_plan, budget=budget, measurements=("baseline",), seeds=(3, 1))
+    assert card["probe_seeds"] == [3, 1]
+    entry = card["measurements"]["baseline"]
+    assert [run["seed"] for run in entry["by_seed"]] == [3, 1]
+    for run in entry["by_seed"]:
+        # each seed's figures are exactly those of a one-seed card trained with that seed
+        alone = card_for_plan(
+            tiny_plan, budget=FitBudget(epochs=1, seed=run["seed"]), measurements=("baseline",)
+        )["measurements"]["baseline"]
+        assert json.dumps({k: v for k, v in run.items() if k != "seed"}) == json.dumps(alone)
+    for key in ("test_accuracy", "swap_shacc", "swap_sberr", "mimetic_accuracy"):
+        values = [run[key]["value"] for run in entry["by_seed"]]
+        est = entry[key]
+        assert est["value"] == pytest.approx(np.mean(values))
+        half = t_quantile(0.95, 1) * np.std(values, ddof=1) / np.sqrt(2)
+        assert est["high"] - est["value"] == pytest.approx(half)
+        assert est["seeds"] == 2 and est["interval"] == "t over seeds"
+        assert est["n"] == entry["by_seed"][0][key]["n"]
+    total = sum(entry[k]["value"] for k in ("swap_shacc", "swap_sberr", "swap_other"))
+    assert total == pytest.approx(1.0)
+    assert "by seed" in dict(card_summary(card))["baseline swap SBErr"]
+    with pytest.raises(ValueError, match="repeat"):
+        card_for_plan(tiny_plan, budget=budget, measurements=("baseline",), seeds=(1, 1))
+
+
+def test_over_seeds_by_hand() -> None:
+    def run(test: float, curve: list[float]) -> dict:
+        est = {"value": test, "low": test - 0.1, "high": test + 0.1, "n": 40}
+        return {
+            "view": "rgb",
+            "test_accuracy": est,
+            "train_accuracy": test + 0.2,
+            "best_val_accuracy": max(curve),
+            "val_curve": curve,
+        }
+
+    entry = over_seeds([run(0.5, [0.2, 0.4]), run(0.7, [0.4, 0.6])], [0, 1])
+    assert entry["test_accuracy"]["value"] == pytest.approx(0.6)
+    # sd of (0.5, 0.7) = 0.1414; half-width = 12.706 * 0.1414 / sqrt(2) = 1.2706
+    assert entry["test_accuracy"]["low"] == pytest.approx(0.6 - 1.27062, rel=1e-4)
+    assert entry["val_curve"] == pytest.approx([0.3, 0.5])
+    assert entry["train_accuracy"] == pytest.approx(0.8)
+    assert entry["best_val_accuracy"] == pytest.approx(0.5)
+    assert "swap_sberr" not in entry
+    with pytest.raises(ValueError):
+        over_seeds([run(0.5, [0.2])], [0, 1])
+
+
 def test_synth_card_command_writes_json_and_page(
     tiny_synthact: Path, tmp_path: Path, capsys
 ) -> None:
@@ -95,6 +147,22 @@ def test_synth_card_command_writes_json_and_page(
     html = page.read_text()
     assert "Benchmark card" in html and "data:image/png;base64," in html
     assert "scene-only accuracy" in capsys.readouterr().out
+
+
+def test_synth_card_command_with_several_seeds(tiny_synthact: Path, tmp_path: Path, capsys) -> None:
+    out, page = tmp_path / "card.json", tmp_path / "card.html"
+    argv = ["synth", "card", str(tiny_synthact), "--epochs", "1", "--seeds", "0,2"]
+    argv += ["--json", str(out), "--html", str(page), "--workers", "1", "--no-progress"]
+    assert main(argv) == 0
+    card = json.loads(out.read_text())
+    assert card["probe_seeds"] == [0, 2]
+    assert all(len(e["by_seed"]) == 2 for e in card["measurements"].values())
+    html = page.read_text()
+    assert "seed 0 / 2" in html and "t intervals over seeds" in html
+    assert "by seed" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["synth", "card", str(tiny_synthact), "--seeds", "1,1"])
+    assert exit_.value.code == 2 and "distinct seeds" in capsys.readouterr().err
 
 
 def test_synth_card_on_a_folder_that_is_not_synthact(tmp_path: Path, capsys) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from actionbias.argtypes import positive_int
+from actionbias.argtypes import positive_int, seed_list
 from actionbias.commandline import Command
 
 
@@ -86,7 +86,16 @@ def add_card_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", type=Path, help="card JSON (default: DATA/card.json)")
     p.add_argument("--html", type=Path, help="also write the card as an HTML page")
     p.add_argument("--epochs", type=positive_int, default=14, help="probe epochs (14)")
-    p.add_argument("--seed", type=int, default=0, dest="card_seed", help="probe seed (0)")
+    p.add_argument(
+        "--seeds",
+        "--seed",
+        type=seed_list,
+        default=[0],
+        dest="card_seeds",
+        metavar="S[,S...]",
+        help="probe seeds; several train every probe once per seed on the same clips and "
+        "give mean and t interval over seeds (0)",
+    )
     p.add_argument("--workers", type=positive_int, default=2, help="render processes (2)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bars")
 
@@ -97,7 +106,10 @@ def cmd_synth_card(args: argparse.Namespace) -> int:
     Train the same small probe (the demo recipe's slow_tiny, 8x48x48, 14 epochs) on four views of
     the folder's clips: background only, human only, RGB with the scenes shuffled across classes (no
     shortcut) and RGB as generated (the baseline: test accuracy, swap SHAcc/SBErr, mimetic
-    accuracy). Writes JSON (and an HTML page with --html); prints the card.
+    accuracy). With --seeds 0,1,2 every probe trains once per seed and each figure is the mean
+    with a t interval over seeds: at this budget a training seed can move a figure by more than
+    the clips' bootstrap interval says. Writes JSON (and an HTML page with --html); prints the
+    card.
     """
     from actionbias.synth.card import benchmark_card, card_summary
     from actionbias.synth.quickfit import FitBudget
@@ -106,7 +118,8 @@ def cmd_synth_card(args: argparse.Namespace) -> int:
     card = benchmark_card(
         args.data,
         out,
-        budget=FitBudget(epochs=args.epochs, seed=args.card_seed),
+        budget=FitBudget(epochs=args.epochs, seed=args.card_seeds[0]),
+        seeds=args.card_seeds,
         workers=args.workers,
         progress=not args.no_progress,
     )
