@@ -113,7 +113,7 @@ def card_section(card: Mapping[str, Any], section_id: str = "card") -> Section:
     )
     intervals = (
         f"Bars: mean over {len(seeds)} probe seeds with 95 % Student t intervals over seeds "
-        "(the spread between trainings, usually wider than the clips' bootstrap); "
+        "(the spread between trainings, which one probe's bootstrap over clips leaves out); "
         if several
         else "Bars: test figures with 95 % bootstrap intervals over clips (one probe seed: "
         "another seed can move a figure further; --seeds 0,1,2 measures that); "
