@@ -20,6 +20,7 @@ from actionbias.fileio import atomic_write_text
 from actionbias.report.markup import Column, Markup, Section, figure, how, table, tag
 from actionbias.report.page import html_document
 from actionbias.report.plots import OKABE_ITO, _chance, _style_axes, data_uri, png_bytes
+from actionbias.synth.card import per_seed
 
 _BARS = (
     ("scene_only", "test_accuracy", "scene only (background clips)"),
@@ -92,7 +93,7 @@ def card_section(card: Mapping[str, Any], section_id: str = "card") -> Section:
             str(e["n"]),
         ]
         if several:
-            row.append(" / ".join(f"{100 * r[key]['value']:.1f}" for r in m[name]["by_seed"]))
+            row.append(" / ".join(f"{v:.1f}" for v in per_seed(m[name], key)))
         rows.append(row)
     columns = [
         Column("figure"),
