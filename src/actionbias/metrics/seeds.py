@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _finite(value: object) -> float | None:
+def finite_value(value: object) -> float | None:
+    """The value as a float, or None when it is missing, not a number or not finite."""
     if value is None or isinstance(value, bool):
         return None
     try:
@@ -80,7 +81,7 @@ class SeedSummary:
 
 def seed_summary(values: Sequence[float], level: float = 0.95) -> SeedSummary | None:
     """Mean ± t_{level, n-1} * sd / sqrt(n) over per-seed values (missing values dropped)."""
-    xs = [x for x in (_finite(v) for v in values) if x is not None]
+    xs = [x for x in (finite_value(v) for v in values) if x is not None]
     if not xs:
         return None
     n = len(xs)

@@ -16,18 +16,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from actionbias.metrics.seeds import SeedSummary
+from actionbias.metrics.seeds import finite_value as _finite
 
 MISSING = "–"
-
-
-def _finite(value: object) -> float | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        x = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 def sig3(value: float, max_decimals: int = 6) -> str:
