@@ -63,3 +63,29 @@ def test_checkpoint_is_audited_on_its_own_class_list(synthact, tmp_path, capsys)
     capsys.readouterr()
     assert main([*args, "--out", str(tmp_path / "run2"), "--classes", str(other)]) == 2
     assert "test.csv:line" in capsys.readouterr().err
+
+
+def test_audits_share_decoded_clips_through_a_clip_cache(synthact, tmp_path, monkeypatch):
+    """With ``clip_cache`` the second audit loads the first one's clips, same scores."""
+    import actionbias.train.dataset as dataset_module
+
+    swap = read_synthact(synthact)["swap"]
+    subset = swap[:10]
+    checkpoint = tiny_checkpoint(tmp_path / "dual.ckpt", swap.classes, "dual_sum")
+    plain = {"type": "classifier", "checkpoint": str(checkpoint)}
+    cache = tmp_path / "cache"
+    cached = {**plain, "overrides": {"clip_cache": str(cache)}}
+    run_audit(plain, subset, tmp_path / "plain", batch_size=4, progress=False)
+    run_audit(cached, subset, tmp_path / "first", batch_size=4, progress=False)
+    assert len([p for p in cache.iterdir() if p.is_dir()]) == 1  # one entry, stored
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the second audit decoded a clip")
+
+    monkeypatch.setattr(dataset_module, "decode_record", no_decoding)
+    run_audit(cached, subset, tmp_path / "second", batch_size=4, progress=False)
+    reference = read_predictions(tmp_path / "plain" / "predictions.jsonl", swap.classes)
+    for name in ("first", "second"):
+        ours = read_predictions(tmp_path / name / "predictions.jsonl", swap.classes)
+        assert ours.ids == reference.ids
+        np.testing.assert_array_equal(ours.scores, reference.scores)

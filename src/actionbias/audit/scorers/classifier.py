@@ -137,12 +137,32 @@ class ClassifierScorer:
         records = list(records)
         if not records:
             return
+        by_id = {r.id: r for r in records}
         source = build_mask_source(self.data_config, self.needs, Manifest(records, self.classes))
-        dataset = ClipDataset(records, self.clip_spec(frames), self.needs, source)
+        spec = self.clip_spec(frames)
+        clips = None
+        if self.data_config.clip_cache:
+            # A study audits many checkpoints on the same clips (the demo: ten): with
+            # ``clip_cache`` (an override, e.g. the folder the trainings filled) the
+            # first audit stores its decoded clips and the others load them.
+            from actionbias.data.skips import SkipLog
+            from actionbias.train.dataset import preload
+
+            skips = SkipLog()
+            records, clips = preload(
+                records, spec, source, skips, 1, "audit clips", self.data_config.clip_cache
+            )
+            for item in skips.items:
+                on_skip(by_id[item.id], item.reason)
+            if not records:
+                return
+        dataset = ClipDataset(records, spec, self.needs, source, clips)
         workers = self.num_workers
         if workers is None:
             # starting worker processes costs more than decoding a few dozen clips
             workers = 0 if len(records) < SMALL_RUN else int(self.data_config.num_workers)
+        if clips is not None:
+            workers = 0  # in memory already: nothing left for worker processes to do
         loader = DataLoader(
             dataset,
             batch_size=batch_size,
@@ -152,7 +172,6 @@ class ClassifierScorer:
             collate_fn=collate,
             pin_memory=self.device.type == "cuda",
         )
-        by_id = {r.id: r for r in records}
         for batch in loader:
             for record_id, _path, reason in batch.get(SKIPPED, ()):
                 on_skip(by_id[record_id], reason)
