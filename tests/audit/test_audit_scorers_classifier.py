@@ -89,3 +89,17 @@ def test_audits_share_decoded_clips_through_a_clip_cache(synthact, tmp_path, mon
         ours = read_predictions(tmp_path / name / "predictions.jsonl", swap.classes)
         assert ours.ids == reference.ids
         np.testing.assert_array_equal(ours.scores, reference.scores)
+
+
+def test_clip_cache_is_not_used_when_the_clips_would_not_fit_in_memory(synthact, tmp_path):
+    swap = read_synthact(synthact)["swap"]
+    checkpoint = tiny_checkpoint(tmp_path / "slow.ckpt", swap.classes, "slow_tiny")
+    cache = tmp_path / "cache"
+    spec = {
+        "type": "classifier",
+        "checkpoint": str(checkpoint),
+        "overrides": {"clip_cache": str(cache), "cache_limit_mb": 1},
+    }
+    # 24 clips of 4 x 64 x 64 x 3 bytes are 1.2 MB, over the 1 MB limit
+    metrics = run_audit(spec, swap, tmp_path / "run", batch_size=8, progress=False)
+    assert metrics["videos"] == len(swap) == 24 and not cache.exists()  # nothing stored

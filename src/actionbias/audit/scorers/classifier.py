@@ -141,10 +141,15 @@ class ClassifierScorer:
         source = build_mask_source(self.data_config, self.needs, Manifest(records, self.classes))
         spec = self.clip_spec(frames)
         clips = None
-        if self.data_config.clip_cache:
+        limit = self.data_config.cache_limit_mb * 2**20
+        if (
+            self.data_config.clip_cache
+            and len(records) * spec.clip_bytes(source is not None) <= limit
+        ):
             # A study audits many checkpoints on the same clips (the demo: ten): with
             # ``clip_cache`` (an override, e.g. the folder the trainings filled) the
-            # first audit stores its decoded clips and the others load them.
+            # first audit stores its decoded clips and the others load them. Only
+            # when they fit ``cache_limit_mb`` in memory, as for training.
             from actionbias.data.skips import SkipLog
             from actionbias.train.dataset import preload
 
