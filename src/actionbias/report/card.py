@@ -20,7 +20,6 @@ from actionbias.fileio import atomic_write_text
 from actionbias.report.markup import Column, Markup, Section, figure, how, table, tag
 from actionbias.report.page import html_document
 from actionbias.report.plots import OKABE_ITO, _chance, _style_axes, data_uri, png_bytes
-from actionbias.synth.card import per_seed
 
 _BARS = (
     ("scene_only", "test_accuracy", "scene only (background clips)"),
@@ -78,6 +77,8 @@ def _probe_seeds(card: Mapping[str, Any]) -> list[int]:
 
 def card_section(card: Mapping[str, Any], section_id: str = "card") -> Section:
     """The card as a report section (the demo report and the stand-alone page use it)."""
+    from actionbias.synth.card import per_seed  # the renderer, only when a card is drawn
+
     seeds = _probe_seeds(card)
     several = len(seeds) > 1
     m = card["measurements"]
